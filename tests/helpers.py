@@ -1,0 +1,27 @@
+"""Small utilities the tests share."""
+
+import numpy as np
+
+
+def random_inputs(model, batch=2, seed=0):
+    """Random arrays matching each of `model`'s inputs (ints in [0, 2) for integer inputs)."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for tensor in model.inputs:
+        shape = (batch, *tensor.shape[1:])
+        if None in shape:
+            raise ValueError(f"{model.name} has an input of unknown size {tensor.shape}")
+        if "int" in str(tensor.dtype):
+            arrays.append(rng.integers(0, 2, size=shape).astype(tensor.dtype))
+        else:
+            arrays.append(rng.random(shape, dtype=np.float32))
+    return arrays[0] if len(arrays) == 1 else arrays
+
+
+def as_list(outputs):
+    """A model's output(s) as a list of numpy arrays."""
+    if isinstance(outputs, dict):
+        outputs = [outputs[k] for k in sorted(outputs)]
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return [np.asarray(o) for o in outputs]

@@ -1,0 +1,58 @@
+"""Every registered model builds and runs on the JAX backend and computes what it computes on
+TensorFlow: weights saved here are loaded into the JAX-built twin in a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+from garden import models
+from tests.helpers import as_list, random_inputs
+
+JAX_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import keras
+    from garden import models
+    from tests.helpers import as_list
+    assert keras.backend.backend() == "jax", keras.backend.backend()
+    workdir = sys.argv[1]
+    for name in json.load(open(f"{workdir}/names.json")):
+        model = models.build(name, **models.get_entry(name).small_kwargs)
+        model.load_weights(f"{workdir}/{name}.weights.h5")
+        data = np.load(f"{workdir}/{name}.inputs.npz")
+        x = [data[k] for k in sorted(data.files)]
+        outputs = as_list(model(x[0] if len(x) == 1 else x, training=False))
+        np.savez(f"{workdir}/{name}.jax.npz", *outputs)
+    """
+)
+
+
+def test_every_model_matches_on_jax(small_model, tmp_path):
+    names = models.list_models()
+    expected = {}
+    for name in names:
+        model = small_model(name)
+        x = random_inputs(model)
+        x = x if isinstance(x, list) else [x]
+        model.save_weights(tmp_path / f"{name}.weights.h5")
+        np.savez(tmp_path / f"{name}.inputs.npz", **{f"x{i:02d}": a for i, a in enumerate(x)})
+        expected[name] = as_list(model(x[0] if len(x) == 1 else x, training=False))
+    (tmp_path / "names.json").write_text(json.dumps(names))
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=root)
+    result = subprocess.run(
+        [sys.executable, "-c", JAX_SCRIPT, str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in names:
+        got = np.load(tmp_path / f"{name}.jax.npz")
+        got = [got[k] for k in sorted(got.files, key=lambda k: int(k.split("_")[1]))]
+        for a, b in zip(expected[name], got):
+            np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4, err_msg=name)
