@@ -1,12 +1,24 @@
 """garden: a Keras 3 model garden.
 
-Classic papers as Keras builders (`garden.models`), the layers they introduced (`garden.layers`),
-TFRecord data pipelines with embedded default data (`garden.data`), and export to SavedModel and
-TFLite (`garden.export`). The `garden` command wraps them.
+Classic papers as Keras builders (`garden.models`), the layers, losses and metrics they introduced,
+training callbacks (`garden.callbacks`), pruning (`garden.sparsity`), TFRecord data pipelines with
+embedded default data (`garden.data`), export to SavedModel and TFLite (`garden.export`) and
+analysis tools (`garden.tools`). The `garden` command wraps them.
 """
 
-from garden import layers, models
+from garden import callbacks, data, export, layers, losses, metrics, models, sparsity, tools
 
 __version__ = "0.1.0"
 
-__all__ = ["layers", "models", "__version__"]
+__all__ = [
+    "callbacks",
+    "data",
+    "export",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "sparsity",
+    "tools",
+    "__version__",
+]

@@ -1,0 +1,1 @@
+"""Learning-rate schedules and training callbacks that drop into `model.fit`."""

@@ -1,0 +1,1 @@
+"""Datasets: TFRecord writing and `tf.data` loading, and the embedded default data."""

@@ -1,0 +1,1 @@
+"""Export to SavedModel and TFLite, and parity checks of the exported files."""

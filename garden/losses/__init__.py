@@ -1,0 +1,1 @@
+"""Losses the papers introduced, each registered serializable under package "garden"."""

@@ -1,0 +1,1 @@
+"""Metrics the papers report, each registered serializable under package "garden"."""
