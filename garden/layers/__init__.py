@@ -5,5 +5,22 @@ back with `keras.saving.load_model(path)` (safe mode on) after `import garden`.
 """
 
 from garden.layers._base import serializable
+from garden.layers.aspp import ASPP, ASPPv3
+from garden.layers.capsules import CapsuleLayer, Length, Mask, PrimaryCapsules, squash
+from garden.layers.spatial_transformer import SpatialTransformer, affine_grid, bilinear_sample
+from garden.layers.subpixel import SubPixelConv2D
 
-__all__ = ["serializable"]
+__all__ = [
+    "serializable",
+    "ASPP",
+    "ASPPv3",
+    "CapsuleLayer",
+    "Length",
+    "Mask",
+    "PrimaryCapsules",
+    "squash",
+    "SpatialTransformer",
+    "affine_grid",
+    "bilinear_sample",
+    "SubPixelConv2D",
+]

@@ -8,7 +8,11 @@ Importing this package imports every model module, so the registry is complete.
 """
 
 from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
+from garden.models.capsnet import CapsNet, capsnet
+from garden.models.deeplab import deeplab, with_output_stride
 from garden.models.mobilenet import mobilenet_v1
+from garden.models.stn import stn_classifier
+from garden.models.super_resolution import espcn, srcnn
 
 __all__ = [
     "ModelEntry",
@@ -18,4 +22,11 @@ __all__ = [
     "list_models",
     "register_model",
     "mobilenet_v1",
+    "CapsNet",
+    "capsnet",
+    "deeplab",
+    "with_output_stride",
+    "stn_classifier",
+    "espcn",
+    "srcnn",
 ]

@@ -1,0 +1,28 @@
+"""Argument checks shared by the layers and builders: a bad value raises `ValueError` naming the
+argument, the value received and what is allowed."""
+
+
+def check_int(name, value, minimum=1):
+    """Returns `value` if it is an int (not a bool) >= `minimum`, else raises `ValueError`."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name}={value!r} is not allowed: use an integer >= {minimum}.")
+    return value
+
+
+def check_rate(name, value):
+    """Returns `value` if it is a rate in [0, 1), else raises `ValueError`."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
+        raise ValueError(f"{name}={value!r} is not allowed: use a rate in [0, 1).")
+    return value
+
+
+def check_ints(name, values, length=None):
+    """Returns `values` as a tuple if it holds integers >= 1 (exactly `length` of them when
+    given, at least one otherwise), else raises `ValueError`."""
+    values = tuple(values) if isinstance(values, (list, tuple)) else (values,)
+    count_ok = len(values) == length if length is not None else len(values) >= 1
+    if not count_ok or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                               for v in values):
+        allowed = f"{length}" if length is not None else "one or more"
+        raise ValueError(f"{name}={values!r} is not allowed: use {allowed} integers >= 1.")
+    return values

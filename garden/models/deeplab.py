@@ -1,0 +1,183 @@
+"""DeepLab: a classification backbone made dense by atrous convolution, with an ASPP head.
+
+References:
+    Chen, Papandreou, Kokkinos, Murphy and Yuille, "DeepLab: Semantic Image Segmentation with
+    Deep Convolutional Nets, Atrous Convolution, and Fully Connected CRFs", TPAMI 2017.
+    https://arxiv.org/abs/1606.00915
+    Chen et al., "Rethinking Atrous Convolution for Semantic Image Segmentation", 2017.
+    https://arxiv.org/abs/1706.05587
+
+Output stride (input size / feature size) is controlled as in Section 3.1 of DeepLab: the
+strides past the wanted stride are removed and every later convolution is dilated by the
+product of the removed strides, so the layers see the same context with the same weights, on a
+denser grid. `with_output_stride` does this to any garden functional backbone by rebuilding it
+from its layers' configs (the rewrite reads each layer's input size, so it needs no knowledge of
+the architecture), rather than by an `output_stride` argument in every backbone. The score map
+is upsampled bilinearly to the input size; the fully connected CRF of the paper is a separate
+post-processing step, `garden.tools.crf.dense_crf`.
+"""
+
+import math
+
+import keras
+from keras import layers
+
+from garden.layers import ASPP, ASPPv3
+from garden.layers.aspp import RATES_L, RATES_V3
+from garden.layers._checks import check_int, check_ints
+from garden.models._registry import build, register_model
+
+ASPP_VERSIONS = ("v2", "v3")
+
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+
+
+def with_output_stride(backbone, output_stride):
+    """A copy of a functional image model whose features have the given output stride.
+
+    Every layer whose strides would take the features past `output_stride` gets stride 1 and
+    "same" padding (a `ZeroPadding2D` that fed it becomes an `Identity`), and every convolution
+    after it (kernel larger than 1x1) has its dilation multiplied by the stride removed before
+    it (the "atrous algorithm"). Weights are copied: dilation does not change their shapes. Pooling layers lose
+    their stride without dilation, as in DeepLab v1.
+
+    Args:
+        backbone: functional `keras.Model` with a known input height and width.
+        output_stride: int. The wanted ratio of input to feature size: a power of two, at most
+            the backbone's own output stride.
+
+    Returns:
+        A new functional `keras.Model` with the same layer names and weights.
+
+    Example:
+    >>> from garden import models
+    >>> net = models.build("mobilenet_v1", alpha=0.25, include_top=False, input_shape=(64, 64, 3))
+    >>> with_output_stride(net, 8).output_shape
+    (None, 8, 8, 256)
+    """
+    size = backbone.input_shape[1]
+    if size is None:
+        raise ValueError(
+            f"backbone input_shape={backbone.input_shape} is not allowed: build the backbone "
+            "with a known height and width."
+        )
+    native = size // backbone.output_shape[1]
+    if (
+        not isinstance(output_stride, int)
+        or output_stride < 1
+        or output_stride & (output_stride - 1)
+        or output_stride > native
+    ):
+        raise ValueError(
+            f"output_stride={output_stride!r} is not allowed: use a power of two up to the "
+            f"backbone's own output stride, {native}."
+        )
+    producer = {id(layer.output): layer for layer in backbone.layers}
+    changes, identities = {}, set()
+    for layer in backbone.layers:
+        config = layer.get_config()
+        if "strides" not in config and "dilation_rate" not in config:
+            continue
+        stride_in = 2 ** round(math.log2(size / layer.input.shape[1]))  # before this layer
+        stride = _pair(config.get("strides", 1))[0]
+        change = {}
+        if stride > 1 and stride_in * stride > output_stride:
+            change = {"strides": 1, "padding": "same"}
+            before = producer.get(id(layer.input))
+            if config.get("padding") == "valid" and isinstance(before, layers.ZeroPadding2D):
+                identities.add(before.name)
+        kernel = max(_pair(config.get("kernel_size", 1)))
+        if stride_in > output_stride and "dilation_rate" in config and kernel > 1:
+            rate = _pair(config["dilation_rate"])[0]
+            change["dilation_rate"] = rate * stride_in // output_stride
+        if change:
+            changes[layer.name] = change
+
+    def rebuild(layer):
+        if layer.name in identities:
+            return layers.Identity(name=layer.name)
+        return layer.__class__.from_config({**layer.get_config(), **changes.get(layer.name, {})})
+
+    model = keras.models.clone_model(backbone, clone_function=rebuild)
+    model.set_weights(backbone.get_weights())
+    return model
+
+
+@register_model(
+    paper="Chen et al., DeepLab: atrous convolution, ASPP and fully connected CRFs",
+    year=2016,
+    arxiv="https://arxiv.org/abs/1606.00915",
+    input_shape=(321, 321, 3),
+    task="segmentation",
+    small_kwargs={
+        "input_shape": (32, 32, 3),
+        "classes": 3,
+        "backbone_kwargs": {"alpha": 0.25},
+        "output_stride": 8,
+        "rates": (1, 2),
+        "head_filters": 8,
+    },
+)
+def deeplab(
+    backbone="mobilenet_v1",
+    backbone_kwargs=None,
+    output_stride=16,
+    aspp="v2",
+    rates=None,
+    head_filters=None,
+    classes=21,
+    input_shape=None,
+    name="deeplab",
+):
+    """DeepLab (Chen et al. 2016): an atrous backbone, an ASPP head, bilinear upsampling.
+
+    Returns per-pixel class logits at the input resolution, `(batch, height, width, classes)`.
+
+    Args:
+        backbone: str. A registered image classifier whose builder takes `include_top` and
+            `input_shape` (its features, without the top, feed the head). Defaults to
+            "mobilenet_v1".
+        backbone_kwargs: dict. More arguments for the backbone (e.g. `{"alpha": 0.5}` or
+            `{"weights": "imagenet"}`). Defaults to None.
+        output_stride: int. Input size over feature size, by `with_output_stride`. Defaults to
+            16 (DeepLab v2 uses 8).
+        aspp: str. "v2": per-rate classifier branches summed (`garden.layers.ASPP`); "v3":
+            1x1 + atrous + image-pooling branches concatenated, then a 1x1 classifier
+            (`garden.layers.ASPPv3`). Defaults to "v2".
+        rates: sequence of int. Atrous rates of the head. Defaults to ASPP-L (6, 12, 18, 24)
+            for v2 and (6, 12, 18), doubled at output stride 8, for v3. A single rate is the
+            paper's baseline without a pyramid (12: DeepLab-LargeFOV).
+        head_filters: int. Channels inside the head. Defaults to 1024 (v2) or 256 (v3).
+        classes: int. Number of classes. Defaults to 21 (PASCAL VOC).
+        input_shape: (height, width, channels), known height and width. Defaults to
+            (321, 321, 3), DeepLab v2's training crops.
+        name: str. Model name.
+
+    Example:
+    >>> model = deeplab(backbone_kwargs={"alpha": 0.25}, rates=(2, 4), head_filters=32,
+    ...                 input_shape=(64, 64, 3), classes=4, output_stride=8)
+    >>> model.output_shape
+    (None, 64, 64, 4)
+    """
+    if aspp not in ASPP_VERSIONS:
+        raise ValueError(f"aspp={aspp!r} is not allowed: use one of {ASPP_VERSIONS}.")
+    check_int("classes", classes)
+    if rates is None:
+        rates = RATES_L if aspp == "v2" else tuple(r * 16 // min(output_stride, 16)
+                                                   for r in RATES_V3)
+    rates = check_ints("rates", rates)
+    input_shape = tuple(input_shape or (321, 321, 3))
+    features = with_output_stride(
+        build(backbone, include_top=False, input_shape=input_shape, **(backbone_kwargs or {})),
+        output_stride,
+    )
+    if aspp == "v2":
+        x = ASPP(classes, rates, filters=head_filters or 1024, name="aspp")(features.output)
+    else:
+        x = ASPPv3(head_filters or 256, rates, name="aspp")(features.output)
+        x = layers.Conv2D(classes, 1, name="classifier")(x)
+    x = layers.Resizing(input_shape[0], input_shape[1], interpolation="bilinear",
+                        name="upsample")(x)
+    return keras.Model(features.input, x, name=name)
