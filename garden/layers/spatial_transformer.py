@@ -45,10 +45,14 @@ def bilinear_sample(images, x_s, y_s):
 
         V_i^c = sum_n sum_m U_nm^c max(0, 1 - |x_i - m|) max(0, 1 - |y_i - n|)
 
-    with `x_i, y_i` the source coordinates in pixels. Only the four neighbours of a point have a
-    non-zero kernel, so they are gathered; neighbours outside the image are zero, exactly as in
-    the sum over the input, so a point half a pixel outside the border gets half the border
-    value, and the result is differentiable in `x_s, y_s` everywhere (sub-gradients at integers).
+    with `x_i, y_i` the source coordinates in pixels. Only the four neighbours `floor(x_i)`,
+    `floor(x_i) + 1` (and likewise for `y_i`) have a non-zero kernel, so they are gathered, with
+    kernels `1 - frac(x_i)` and `frac(x_i)`. Neighbours outside the image count as zero, exactly
+    as in the sum over the input, so a point half a pixel outside the border gets half the
+    border value. The gradient in `x_s, y_s` is Eq. 7's; at integer coordinates (every sample
+    of the identity transform), where the kernel has a kink, it is the right derivative
+    `U[x + 1] - U[x]` (a kernel written with `|x - m|` would get 0 from `abs'(0)` there and lose
+    the `-U[x]` term).
 
     Args:
         images: tensor `(batch, H, W, C)`.
@@ -66,12 +70,13 @@ def bilinear_sample(images, x_s, y_s):
     y = (y_s + 1.0) * 0.5 * y_max
     flat = ops.reshape(images, (-1, channels))
     first_pixel = ops.reshape(ops.arange(batch, dtype="int32") * height * width, (-1, 1, 1))
+    x_0, y_0 = ops.floor(x), ops.floor(y)
+    x_1, y_1 = x - x_0, y - y_0  # the kernels of the neighbours at floor + 1
     output = 0.0
-    for y_n in (ops.floor(y), ops.floor(y) + 1.0):
-        for x_n in (ops.floor(x), ops.floor(x) + 1.0):
+    for y_n, k_y in ((y_0, 1.0 - y_1), (y_0 + 1.0, y_1)):
+        for x_n, k_x in ((x_0, 1.0 - x_1), (x_0 + 1.0, x_1)):
             inside = (x_n >= 0.0) & (x_n <= x_max) & (y_n >= 0.0) & (y_n <= y_max)
-            kernel = (1.0 - ops.abs(x - x_n)) * (1.0 - ops.abs(y - y_n))
-            kernel = ops.where(inside, kernel, ops.zeros_like(kernel))
+            kernel = ops.where(inside, k_x * k_y, ops.zeros_like(k_x))
             row = ops.cast(ops.clip(y_n, 0.0, y_max), "int32")
             column = ops.cast(ops.clip(x_n, 0.0, x_max), "int32")
             values = ops.take(flat, first_pixel + row * width + column, axis=0)

@@ -1,0 +1,99 @@
+"""A procedurally generated segmentation dataset: coloured shapes on textured backgrounds.
+
+Every image holds one to `max_shapes` discs, rectangles and triangles of random size, position
+and colour over a random smooth background with noise; the mask gives each pixel's class
+(0 background, 1 disc, 2 rectangle, 3 triangle; later shapes cover earlier ones). Colours are
+drawn independently of the class (only kept apart from what a shape covers, so every shape is
+visible), so a network must segment by shape and context, not colour.
+Generation is deterministic in `(split, index)`: the same call always gives the same data, and
+the splits never share an image.
+"""
+
+import numpy as np
+
+CLASSES = ("background", "disc", "rectangle", "triangle")
+MIN_CONTRAST = 0.2  # least mean colour difference between a shape and what it covers
+_SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
+
+
+def _disc(rows, cols, rng, size):
+    centre = rng.uniform(0.15, 0.85, 2) * size
+    radius = rng.uniform(0.08, 0.22) * size
+    return (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 <= radius**2
+
+
+def _rectangle(rows, cols, rng, size):
+    top, left = rng.uniform(0.0, 0.7, 2) * size
+    height, width = rng.uniform(0.15, 0.4, 2) * size
+    return (rows >= top) & (rows < top + height) & (cols >= left) & (cols < left + width)
+
+
+def _triangle(rows, cols, rng, size):
+    centre = rng.uniform(0.2, 0.8, 2) * size
+    radius = rng.uniform(0.12, 0.28) * size
+    angles = rng.uniform(0, 2 * np.pi) + np.array([0, 2 * np.pi / 3, 4 * np.pi / 3])
+    corners = centre + radius * np.stack([np.sin(angles), np.cos(angles)], axis=-1)
+    # Corners at increasing angles run counter-clockwise in (col, row), so every point inside
+    # lies on the same side of the three edges.
+    inside = np.ones(rows.shape, bool)
+    for k in range(3):
+        (r0, c0), (r1, c1) = corners[k], corners[(k + 1) % 3]
+        inside &= (c1 - c0) * (rows - r0) - (r1 - r0) * (cols - c0) >= 0
+    return inside
+
+
+_DRAW = (_disc, _rectangle, _triangle)
+
+
+def generate_shapes(count, size=64, max_shapes=3, noise=0.05, seed=0):
+    """`count` images `(size, size, 3)` float32 in [0, 1] and masks `(size, size)` int32.
+
+    Args:
+        count: int. Number of images.
+        size: int. Height and width. Defaults to 64.
+        max_shapes: int. Most shapes per image (at least one is drawn). Defaults to 3.
+        noise: float. Standard deviation of the Gaussian pixel noise. Defaults to 0.05.
+        seed: int. Seed of the generator. Defaults to 0.
+
+    Returns:
+        `(images, masks)` as NumPy arrays.
+    """
+    rng = np.random.default_rng(seed)
+    rows, cols = np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5, indexing="ij")
+    images = np.empty((count, size, size, 3), np.float32)
+    masks = np.zeros((count, size, size), np.int32)
+    for index in range(count):
+        corner_colors = rng.uniform(0, 1, (2, 2, 3))
+        u, v = rows[..., None] / size, cols[..., None] / size
+        image = ((1 - u) * (1 - v) * corner_colors[0, 0] + (1 - u) * v * corner_colors[0, 1]
+                 + u * (1 - v) * corner_colors[1, 0] + u * v * corner_colors[1, 1])
+        for _ in range(rng.integers(1, max_shapes + 1)):
+            label = rng.integers(1, len(CLASSES))
+            inside = _DRAW[label - 1](rows, cols, rng, size)
+            color = rng.uniform(0, 1, 3)
+            while np.abs(color - image[inside].mean(axis=0)).mean() < MIN_CONTRAST:
+                color = rng.uniform(0, 1, 3)
+            image[inside] = color
+            masks[index][inside] = label
+        image += rng.normal(0, noise, image.shape)
+        images[index] = np.clip(image, 0, 1)
+    return images, masks
+
+
+def shapes(split="train", count=None, size=64, max_shapes=3, noise=0.05):
+    """The shapes dataset as a `tf.data.Dataset` of `(image, mask)` pairs (unbatched).
+
+    Args:
+        split: str. "train", "validation" or "test"; each has its own images.
+        count: int. Number of images. Defaults to 1,000 for "train" and 200 otherwise.
+        size: int. Height and width. Defaults to 64.
+        max_shapes: int. Most shapes per image. Defaults to 3.
+        noise: float. Standard deviation of the pixel noise. Defaults to 0.05.
+    """
+    import tensorflow as tf
+
+    if split not in _SPLIT_SEEDS:
+        raise ValueError(f"split={split!r} is not allowed: use one of {tuple(_SPLIT_SEEDS)}.")
+    count = count or (1000 if split == "train" else 200)
+    images, masks = generate_shapes(count, size, max_shapes, noise, seed=_SPLIT_SEEDS[split])
+    return tf.data.Dataset.from_tensor_slices((images, masks))
