@@ -38,12 +38,13 @@ def prepare(name, root="tfrecords", *, shards=None):
     ```
     """
     if _registry.get(name):
-        raise ValueError(f"dataset {name!r} is generated in memory by load(); there is nothing to prepare")
+        raise ValueError(f"dataset {name!r} is generated in memory by load(): nothing to prepare")
     _check_known(name)
-    if shards is not None and (isinstance(shards, bool) or not isinstance(shards, int) or shards < 1):
-        raise ValueError(f"shards must be a positive integer or None, received shards={shards!r}")
+    if not (shards is None or _is_positive_int(shards)):
+        raise ValueError(f"shards must be a positive integer or None, received {shards=}")
     source = _sources.get(name)
-    return _records.write(_directory(name, root), source.header, source.splits, shards or source.shards)
+    directory = _directory(name, root)
+    return _records.write(directory, source.header, source.splits, shards or source.shards)
 
 
 def info(name, root="tfrecords"):
@@ -58,8 +59,8 @@ def info(name, root="tfrecords"):
     """
     generated = _registry.get(name)
     if generated:
-        function = generated.function
-        return {"name": name, "source": f"{function.__module__}.{function.__qualname__}", **generated.metadata}
+        source = f"{generated.function.__module__}.{generated.function.__qualname__}"
+        return {"name": name, "source": source, **generated.metadata}
     return _manifest(name, root)
 
 
@@ -127,9 +128,9 @@ def load(
     """
     image_size = _check_image_size(image_size)
     if channels not in (None, 1, 3):
-        raise ValueError(f"channels must be 1, 3 or None, received channels={channels!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, received batch_size={batch_size!r}")
+        raise ValueError(f"channels must be 1, 3 or None, received {channels=}")
+    if not _is_positive_int(batch_size):
+        raise ValueError(f"batch_size must be a positive integer, received {batch_size=}")
     generated = _registry.get(name)
     if generated:
         given = {"image_size": image_size, "channels": channels}
@@ -139,14 +140,15 @@ def load(
         size = size if size >= 0 else SHUFFLE_BUFFER
     else:
         if options:
-            raise ValueError(f"dataset {name!r} takes no options; received {', '.join(options)}")
+            raise ValueError(f"dataset {name!r} takes no options, received {', '.join(options)}")
         dataset, size = _examples(name, split, image_size, channels, root, verify)
     for transform in transforms:
         dataset = transform(dataset)
     if cache:
         dataset = dataset.cache()
     if shuffle or (shuffle is None and split == "train"):
-        dataset = dataset.shuffle(min(size, SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
+        buffer = min(size, SHUFFLE_BUFFER)
+        dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     for transform in batch_transforms:
         dataset = transform(dataset)
@@ -157,13 +159,18 @@ def _examples(name, split, image_size, channels, root, verify):
     """The split's examples as float images (resized, channels converted), and their count."""
     manifest = _manifest(name, root)
     if split not in manifest["splits"]:
-        raise ValueError(f"dataset {name!r} has no split={split!r}; it has: {', '.join(manifest['splits'])}")
+        available = ", ".join(manifest["splits"])
+        raise ValueError(f"dataset {name!r} has no split={split!r}; it has: {available}")
     stored = manifest["splits"][split]
     shape = tuple(stored["image_shape"])
     if image_size is None and None in shape[:2]:
-        raise ValueError(f"the images of {name!r} vary in size {shape}: pass image_size=(height, width)")
+        raise ValueError(
+            f"the images of {name!r} vary in size {shape}: pass image_size=(height, width)"
+        )
     if channels is not None and shape[2] not in (1, 3, channels):
-        raise ValueError(f"channels={channels} cannot be made from the {shape[2]} channels of {name!r}")
+        raise ValueError(
+            f"channels={channels} cannot be made from the {shape[2]} channels of {name!r}"
+        )
 
     def decode(serialized):
         image, label = _records.parse(serialized)
@@ -204,7 +211,7 @@ def _manifest(name, root):
 
 
 def _check_known(name):
-    if not isinstance(name, str) or not (_sources.is_known(name) or _registry.get(name)):
+    if not (isinstance(name, str) and _sources.is_known(name)):
         generated = ", ".join(repr(n) for n in _registry.names()) or "none yet"
         raise ValueError(
             f"unknown dataset {name!r}; available: {', '.join(map(repr, _sources.EMBEDDED))}, "
@@ -220,12 +227,17 @@ def _directory(name, root):
 def _check_image_size(image_size):
     if image_size is None:
         return None
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in image_size)
+    if not (
+        isinstance(image_size, (tuple, list))
+        and len(image_size) == 2
+        and all(map(_is_positive_int, image_size))
     ):
         raise ValueError(
-            f"image_size must be (height, width) with positive integers, received image_size={image_size!r}"
+            "image_size must be (height, width) with positive integers, "
+            f"received image_size={image_size!r}"
         )
     return tuple(image_size)
+
+
+def _is_positive_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

@@ -16,7 +16,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 
 FORMAT_VERSION = 1
@@ -84,12 +83,15 @@ def write(directory, header, splits, shards=None):
     """
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
+    partial = Path(
+        tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent)
+    )
     try:
         manifest = {"format": FORMAT_VERSION, **header, "splits": {}}
         for split, (origin, size, examples) in splits.items():
             count = shards.get(split) if isinstance(shards, dict) else shards
-            manifest["splits"][split] = {"origin": origin, **_write_split(partial, split, size, examples, count)}
+            written = _write_split(partial, split, size, examples, count)
+            manifest["splits"][split] = {"origin": origin, **written}
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         _replace_directory(partial, directory)
     finally:
@@ -112,24 +114,35 @@ def _write_split(directory, split, size, examples, shards):
         for i, (image, label) in enumerate(itertools.chain(head, examples)):
             writers[i % shards].write(encode(image, label))
             counts[i % shards] += 1
-            shape = image.shape if shape is None else [a if a == b else None for a, b in zip(shape, image.shape)]
+            shape = image.shape if shape is None else _common_shape(shape, image.shape)
     if shape is None:
         raise ValueError(f"split {split!r} has no examples")
     return {
         "examples": sum(counts),
         "image_shape": list(shape),
         "shards": [
-            {"file": f, "examples": n, **_size_and_digest(directory / f)} for f, n in zip(files, counts)
+            {
+                "file": file,
+                "examples": count,
+                "bytes": os.path.getsize(directory / file),
+                "sha256": _sha256(directory / file),
+            }
+            for file, count in zip(files, counts)
         ],
     }
 
 
-def _size_and_digest(path):
+def _common_shape(shape, other):
+    """`shape` with None on every axis where `other` differs."""
+    return [a if a == b else None for a, b in zip(shape, other)]
+
+
+def _sha256(path):
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for chunk in iter(lambda: file.read(2**20), b""):
             digest.update(chunk)
-    return {"bytes": os.path.getsize(path), "sha256": digest.hexdigest()}
+    return digest.hexdigest()
 
 
 def _replace_directory(new, final):
@@ -153,7 +166,7 @@ def read_manifest(directory, name):
     try:
         manifest = json.loads(path.read_text())
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); {_REPREPARE.format(name)}") from None
+        raise ValueError(f"{path} is not JSON ({error}); {_REPREPARE.format(name)}") from None
     if manifest.get("format") != FORMAT_VERSION:
         raise ValueError(
             f"{path} has format {manifest.get('format')!r} but garden reads format "
@@ -175,7 +188,8 @@ def shard_paths(directory, manifest, split, verify=True):
         if verify:
             problem = _shard_problem(path, shard)
             if problem:
-                raise CorruptShardError(f"shard {path} {problem}; {_REPREPARE.format(manifest['name'])}")
+                hint = _REPREPARE.format(manifest["name"])
+                raise CorruptShardError(f"shard {path} {problem}; {hint}")
         paths.append(str(path))
     return paths
 
@@ -186,7 +200,10 @@ def _shard_problem(path, shard):
     size = os.path.getsize(path)
     if size != shard["bytes"]:
         return f"has {size} bytes, the manifest says {shard['bytes']} (size mismatch: truncated?)"
-    digest = _size_and_digest(path)["sha256"]
+    digest = _sha256(path)
     if digest != shard["sha256"]:
-        return f"has SHA-256 {digest}, the manifest says {shard['sha256']} (checksum mismatch: corrupted)"
+        return (
+            f"has SHA-256 {digest}, the manifest says {shard['sha256']} "
+            "(checksum mismatch: corrupted)"
+        )
     return None

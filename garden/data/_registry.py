@@ -1,4 +1,4 @@
-"""Datasets generated in memory (shapes with masks, patch pairs, ...) rather than prepared as files."""
+"""Datasets generated in memory (shapes with masks, patch pairs, ...) instead of stored as files."""
 
 import dataclasses
 import inspect
@@ -17,7 +17,7 @@ class Generated:
     metadata: dict
 
     def call(self, name, split, seed, options):
-        """The function's unbatched dataset, given the options it takes (and `seed` if it takes one)."""
+        """The function's unbatched dataset, given `options` (and `seed` if it takes one)."""
         parameters = inspect.signature(self.function).parameters
         takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
         refused = [key for key in options if key not in parameters and not takes_any]

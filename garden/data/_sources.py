@@ -6,6 +6,7 @@ are imported when a source is asked for, so `import garden` does not pay for the
 """
 
 import dataclasses
+import difflib
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def digits():
     )
 
     def split(indices, part):
-        origin = f"the {part} part of train_test_split(test_size=0.2, stratify=target, random_state=0)"
+        origin = f"{part} part of train_test_split(test_size=0.2, stratify=target, random_state=0)"
         return origin, len(indices), zip(images[indices], data.target[indices])
 
     return Source(
@@ -77,8 +78,10 @@ def tfds_dataset(name):
     full_name = TFDS_PREFIX + name
     try:
         builder = tfds.builder(name)
-    except tfds.core.DatasetNotFoundError as error:
-        raise ValueError(f"{full_name!r}: {str(error).splitlines()[0]}") from None
+    except tfds.core.DatasetNotFoundError:
+        close = difflib.get_close_matches(name, tfds.list_builders(), n=3)
+        hint = f"; did you mean {', '.join(TFDS_PREFIX + c for c in close)}?" if close else ""
+        raise ValueError(f"tensorflow-datasets has no dataset {name!r}{hint}") from None
     features = builder.info.features
     keys = builder.info.supervised_keys
     if not (
@@ -100,7 +103,8 @@ def tfds_dataset(name):
 
     def split(spec):
         examples = builder.as_dataset(split=spec, as_supervised=True, shuffle_files=False)
-        return f"tfds split {spec!r}", builder.info.splits[spec].num_examples, tfds.as_numpy(examples)
+        size = builder.info.splits[spec].num_examples
+        return f"tfds split {spec!r}", size, tfds.as_numpy(examples)
 
     labels = features[keys[1]]
     return Source(
