@@ -5,6 +5,7 @@ import itertools
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,6 +58,8 @@ def test_digits_round_trip_in_split_order(root, digits_splits):
         # Storing 0..16 as 0..255 loses nothing: the integers come back exactly.
         np.testing.assert_array_equal(np.round(images[..., 0] * 16), source_images)
         assert images.min() == 0.0 and images.max() == 1.0
+    # The length is known before the first epoch (Keras shows whole-epoch progress): 1437 / 32.
+    assert int(data.load("digits", batch_size=32, root=root).cardinality()) == 45
 
 
 def test_manifest_describes_the_shards(root):
@@ -178,7 +181,13 @@ def test_failed_swap_restores_the_previous_copy(tmp_path, monkeypatch):
     data.prepare("digits", tmp_path)
     manifest = data.info("digits", tmp_path)
     # The new copy is complete but cannot be moved in: the old one must come back.
-    _fail_on_call(monkeypatch, os, "rename", lambda args: str(args[0]).endswith(".partial"))
+    final = tmp_path / "digits"
+
+    def moving_new_copy_in(args):
+        source, target = map(Path, args)
+        return target == final and source.name == "digits"
+
+    _fail_on_call(monkeypatch, os, "replace", moving_new_copy_in)
     with pytest.raises(OSError, match="simulated failure"):
         data.prepare("digits", tmp_path)
     assert [path.name for path in tmp_path.iterdir()] == ["digits"]

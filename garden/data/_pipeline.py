@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from garden.data import _records, _registry, _sources
 
-SHUFFLE_BUFFER = 10_000  # examples; a split no larger than this is shuffled perfectly
+SHUFFLE_BUFFER = 10_000  # examples; a dataset no larger than this is shuffled perfectly
 
 
 def prepare(name, root="tfrecords", *, shards=None):
@@ -136,18 +136,17 @@ def load(
         given = {"image_size": image_size, "channels": channels}
         options = {key: value for key, value in given.items() if value is not None} | options
         dataset = generated.call(name, split, seed, options)
-        size = int(dataset.cardinality())
-        size = size if size >= 0 else SHUFFLE_BUFFER
     else:
         if options:
             raise ValueError(f"dataset {name!r} takes no options, received {', '.join(options)}")
-        dataset, size = _examples(name, split, image_size, channels, root, verify)
+        dataset = _examples(name, split, image_size, channels, root, verify)
     for transform in transforms:
         dataset = transform(dataset)
     if cache:
         dataset = dataset.cache()
     if shuffle or (shuffle is None and split == "train"):
-        buffer = min(size, SHUFFLE_BUFFER)
+        size = int(dataset.cardinality())
+        buffer = min(size, SHUFFLE_BUFFER) if size > 0 else SHUFFLE_BUFFER
         dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     for transform in batch_transforms:
@@ -156,7 +155,7 @@ def load(
 
 
 def _examples(name, split, image_size, channels, root, verify):
-    """The split's examples as float images (resized, channels converted), and their count."""
+    """The split's examples, float images resized and channels converted, with a known length."""
     manifest = _manifest(name, root)
     if split not in manifest["splits"]:
         available = ", ".join(manifest["splits"])
@@ -193,7 +192,9 @@ def _examples(name, split, image_size, channels, root, verify):
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
     )
-    return records.map(decode, num_parallel_calls=tf.data.AUTOTUNE), stored["examples"]
+    examples = records.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+    # The manifest knows the length: Keras then shows whole-epoch progress from the first epoch.
+    return examples.apply(tf.data.experimental.assert_cardinality(stored["examples"]))
 
 
 def _manifest(name, root):

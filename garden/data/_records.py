@@ -12,11 +12,11 @@ import itertools
 import json
 import math
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import tensorflow as tf
+
+from garden._files import atomic_path
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -81,22 +81,14 @@ def write(directory, header, splits, shards=None):
         shards: int or dict, optional. Shards per split (one int for all, or per split name);
             by default about `SHARD_BYTES` per shard.
     """
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(
-        tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent)
-    )
-    try:
+    with atomic_path(directory, directory=True) as partial:
         manifest = {"format": FORMAT_VERSION, **header, "splits": {}}
         for split, (origin, size, examples) in splits.items():
             count = shards.get(split) if isinstance(shards, dict) else shards
             written = _write_split(partial, split, size, examples, count)
             manifest["splits"][split] = {"origin": origin, **written}
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        _replace_directory(partial, directory)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
-    return directory
+    return Path(directory)
 
 
 def _write_split(directory, split, size, examples, shards):
@@ -143,21 +135,6 @@ def _sha256(path):
         for chunk in iter(lambda: file.read(2**20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _replace_directory(new, final):
-    """Moves directory `new` to `final`, keeping the old `final` until the new one is in place."""
-    if not final.exists():
-        os.rename(new, final)
-        return
-    old = new.with_suffix(".old")
-    os.rename(final, old)
-    try:
-        os.rename(new, final)
-    except BaseException:
-        os.rename(old, final)
-        raise
-    shutil.rmtree(old)
 
 
 def read_manifest(directory, name):
