@@ -65,6 +65,22 @@ def test_toml_recipe_file(tmp_path):
         training.load_recipe(path)
 
 
+def test_optimizer_with_a_schedule_table():
+    optimizer = training.build_optimizer({
+        "class_name": "SGD",
+        "config": {"momentum": 0.9, "learning_rate": {
+            "class_name": "CosineDecay",
+            "config": {"initial_learning_rate": 0.1, "decay_steps": 10}}},
+    })
+    assert optimizer.momentum == 0.9
+    schedule = optimizer._learning_rate  # Keras keeps the schedule object here
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert float(schedule(5)) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="unknown class_name 'Cosine'"):
+        training.build_optimizer({"class_name": "SGD", "config": {
+            "learning_rate": {"class_name": "Cosine", "config": {}}}})
+
+
 def test_summary_gives_mean_and_spread_over_seeds():
     rows = training.summarize([
         {"variant": "v", "seed": 0, "test_accuracy": 0.9, "parameters": 10},
