@@ -37,7 +37,8 @@ def saved_model(model, path):
     >>> from garden import export, models
     >>> model = models.mobilenet_v1(alpha=0.25, input_shape=(32, 32, 3), classes=4)
     >>> path = export.saved_model(model, "saved_models/mobilenet")
-    >>> tf.saved_model.load(str(path)).serve(tf.zeros((1, 32, 32, 3))).shape
+    >>> reloaded = tf.saved_model.load(str(path))  # keep a reference while serving
+    >>> reloaded.serve(tf.zeros((1, 32, 32, 3))).shape
     TensorShape([1, 4])
     """
     with _atomic.replaced_directory(path, keep_file="saved_model.pb") as staging:
