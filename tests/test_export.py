@@ -1,4 +1,4 @@
-"""garden.export: SavedModel and TFLite files match the Keras model, shrink, and are written atomically.
+"""garden.export: exported files match the Keras model, shrink, and are written atomically.
 
 One small conv net (conv-BN-ReLU blocks, then a dense layer that holds most of the weights, as in
 a real classifier) is trained for a few steps on a task it learns at once (which quadrant of the
@@ -158,6 +158,13 @@ def test_bad_tflite_arguments(model, tmp_path, kwargs, message):
         export.tflite(model, tmp_path / "m.tflite", **kwargs)
 
 
+def test_unbatched_dataset_is_a_clear_error(model, tmp_path):
+    single_images = tf.data.Dataset.from_tensors(np.zeros(SHAPE, np.float32))
+    message = r"examples of shape \(32, 3\) but the model takes \(32, 32, 3\): pass batches"
+    with pytest.raises(ValueError, match=message):
+        export.tflite(model, tmp_path / "m.tflite", "int8", representative_data=single_images)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [({"num_samples": 0}, "num_samples=0 is not allowed"),
@@ -243,4 +250,5 @@ def test_saved_model_never_replaces_other_files(model, tmp_path, existing):
         (path / "model.tflite").write_text("mine")
     with pytest.raises(ValueError, match="is not a directory holding saved_model.pb"):
         export.saved_model(model, path)
-    assert "mine" in (path.read_text() if existing == "file" else (path / "model.tflite").read_text())
+    kept = path if existing == "file" else path / "model.tflite"
+    assert kept.read_text() == "mine"

@@ -37,7 +37,10 @@ def replaced_directory(path, keep_file):
     of the artifact kind), so a directory of other files is never deleted by mistake.
     """
     path = Path(path)
-    if path.is_file() or (path.is_dir() and any(path.iterdir()) and not (path / keep_file).exists()):
+    replaceable = not path.exists() or (
+        path.is_dir() and ((path / keep_file).exists() or not any(path.iterdir()))
+    )
+    if not replaceable:
         raise ValueError(
             f"path={str(path)!r} exists and is not a directory holding {keep_file}: "
             "pass a new path or an earlier export's directory to replace."

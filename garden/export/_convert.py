@@ -94,7 +94,9 @@ def tflite(model, path, quantize=None, representative_data=None, *, num_calibrat
             f"num_calibration_samples={num_calibration_samples!r} is not allowed: use an int >= 1."
         )
     if quantize == "int8":
-        calibration, _ = examples(representative_data, num_calibration_samples, "representative_data")
+        calibration, _ = examples(
+            representative_data, model, num_calibration_samples, argument="representative_data"
+        )
     with tempfile.TemporaryDirectory() as directory:
         _export(model, directory)
         converter = tf.lite.TFLiteConverter.from_saved_model(directory)
@@ -104,7 +106,9 @@ def tflite(model, path, quantize=None, representative_data=None, *, num_calibrat
             converter.target_spec.supported_types = [tf.float16]
         if quantize == "int8":
             dtype = model.inputs[0].dtype
-            converter.representative_dataset = lambda: ([x[None].astype(dtype)] for x in calibration)
+            converter.representative_dataset = lambda: (
+                [example[None].astype(dtype)] for example in calibration
+            )
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             converter.inference_input_type = tf.int8
             converter.inference_output_type = tf.int8

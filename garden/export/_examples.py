@@ -4,12 +4,13 @@ import numpy as np
 import tensorflow as tf
 
 
-def examples(data, limit=None, argument="data"):
-    """Returns up to `limit` single examples of `data` as `(inputs, labels)` NumPy arrays.
+def examples(data, model, limit=None, argument="data"):
+    """Returns up to `limit` single examples of `data` for `model` as `(inputs, labels)` arrays.
 
     Args:
         data: a `tf.data.Dataset` of `x` or `(x, y)` batches, or a NumPy array of inputs
             (first axis = examples).
+        model: keras.Model. The model the examples are for: each must fit its input shape.
         limit: int or None. How many examples to take; None takes them all.
         argument: str. The argument name used in error messages.
 
@@ -32,4 +33,13 @@ def examples(data, limit=None, argument="data"):
         )
     if len(x) == 0:
         raise ValueError(f"{argument} holds no examples: pass at least one.")
-    return np.stack(x), y
+    x = np.stack(x)
+    expected = tuple(model.inputs[0].shape[1:])
+    if len(x.shape[1:]) != len(expected) or any(
+        size is not None and size != got for size, got in zip(expected, x.shape[1:])
+    ):
+        raise ValueError(
+            f"{argument} has examples of shape {x.shape[1:]} but the model takes {expected}: "
+            "pass batches (e.g. dataset.batch(32)) of the model's inputs."
+        )
+    return x, y

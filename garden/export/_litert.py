@@ -22,7 +22,8 @@ class _Runner:
 
     def __init__(self, path):
         self.interpreter = Interpreter(model_path=os.fspath(path))
-        inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
+        inputs = self.interpreter.get_input_details()
+        outputs = self.interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
             raise ValueError(
                 f"{os.fspath(path)!r} has {len(inputs)} inputs and {len(outputs)} outputs: only "
@@ -33,7 +34,7 @@ class _Runner:
 
     @property
     def kind(self):
-        """"int8" (integer input), "float16" or "dynamic" (float16 / int8 weights) or "float32"."""
+        """The file's kind: int8 (integer input), float16 or dynamic (float16 / int8 weights)."""
         if np.issubdtype(self.input["dtype"], np.integer):
             return "int8"
         dtypes = {tensor["dtype"] for tensor in self.interpreter.get_tensor_details()}
@@ -163,14 +164,14 @@ def verify(model, path, data, *, num_samples=None, latency_runs=50):
         raise ValueError(f"num_samples={num_samples!r} is not allowed: use None or an int >= 1.")
     if not isinstance(latency_runs, int) or latency_runs < 1:
         raise ValueError(f"latency_runs={latency_runs!r} is not allowed: use an int >= 1.")
-    x, y = examples(data, num_samples)
+    x, y = examples(data, model, num_samples)
     runner = _Runner(path)
     outputs = runner.run(x)
     expected = np.asarray(model.predict(x.astype(model.inputs[0].dtype), verbose=0))
 
     runner.set_input(x[0])
     times = []
-    for run in range(WARMUP_RUNS + latency_runs):
+    for _ in range(WARMUP_RUNS + latency_runs):
         start = time.perf_counter()
         runner.interpreter.invoke()
         times.append(time.perf_counter() - start)
