@@ -7,6 +7,7 @@ image is bright), so batch-norm statistics are real and the int8 agreement is no
 
 import hashlib
 import os
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -186,10 +187,12 @@ def test_tflite_failure_keeps_the_previous_file(model, files, tmp_path, monkeypa
     path.write_bytes(files[None].read_bytes())
     before = path.read_bytes()
 
-    def fail(fd):  # the new file is fully written, then the disk sync fails
+    def fail_midway(self, data):
+        with open(self, "wb") as f:
+            f.write(data[: len(data) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr(os, "fsync", fail)
+    monkeypatch.setattr(Path, "write_bytes", fail_midway)
     with pytest.raises(OSError, match="disk full"):
         export.tflite(model, path, quantize="float16")
     assert path.read_bytes() == before
@@ -214,15 +217,23 @@ def test_saved_model_reloads_and_serves_the_keras_outputs(model, saved):
     assert os.listdir(saved.parent) == ["model"]
 
 
-def test_saved_model_failure_keeps_the_previous_export(model, saved, monkeypatch):
+@pytest.mark.parametrize("failing", ["export", "rename into place"])
+def test_saved_model_failure_keeps_the_previous_export(model, saved, monkeypatch, failing):
     before = tree_digest(saved)
 
-    def fail_midway(self, filepath, **kwargs):
-        open(os.path.join(filepath, "saved_model.pb"), "wb").write(b"partial")
-        raise RuntimeError("interrupted")
+    def export_partly(self, filepath, **kwargs):
+        Path(filepath, "saved_model.pb").write_bytes(b"new")
+        if failing == "export":
+            raise OSError("interrupted")
 
-    monkeypatch.setattr(keras.Model, "export", fail_midway)
-    with pytest.raises(RuntimeError, match="interrupted"):
+    def replace(src, dst, replace=os.replace):
+        if failing == "rename into place" and Path(dst) == saved and Path(src).name == "model":
+            raise OSError("interrupted")
+        replace(src, dst)
+
+    monkeypatch.setattr(keras.Model, "export", export_partly)
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="interrupted"):
         export.saved_model(model, saved)
     assert tree_digest(saved) == before
     assert os.listdir(saved.parent) == ["model"]

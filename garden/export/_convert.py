@@ -5,7 +5,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from garden.export import _atomic
+from garden._files import atomic_path
 from garden.export._examples import examples
 
 QUANTIZE = (None, "float16", "dynamic", "int8")
@@ -41,9 +41,17 @@ def saved_model(model, path):
     >>> reloaded.serve(tf.zeros((1, 32, 32, 3))).shape
     TensorShape([1, 4])
     """
-    with _atomic.replaced_directory(path, keep_file="saved_model.pb") as staging:
+    path = Path(path)
+    if path.exists() and not (
+        path.is_dir() and ((path / "saved_model.pb").exists() or not any(path.iterdir()))
+    ):
+        raise ValueError(
+            f"path={str(path)!r} exists and is not a directory holding saved_model.pb: pass a new "
+            "path or an earlier SavedModel's directory (only those are replaced)."
+        )
+    with atomic_path(path, directory=True) as staging:
         _export(model, staging)
-    return Path(path)
+    return path
 
 
 def tflite(model, path, quantize=None, representative_data=None, *, num_calibration_samples=100):
@@ -113,4 +121,6 @@ def tflite(model, path, quantize=None, representative_data=None, *, num_calibrat
             converter.inference_input_type = tf.int8
             converter.inference_output_type = tf.int8
         flatbuffer = converter.convert()
-    return _atomic.write_bytes(path, flatbuffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(flatbuffer)
+    return Path(path)
