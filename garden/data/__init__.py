@@ -22,4 +22,7 @@ from garden.data._pipeline import info, load, prepare
 from garden.data._records import CorruptShardError
 from garden.data._registry import register_dataset
 
+# Generated datasets, registered on import.
+from garden.data import distorted_digits, shapes, sr_patches  # noqa: E402, F401
+
 __all__ = ["CorruptShardError", "info", "load", "prepare", "register_dataset"]

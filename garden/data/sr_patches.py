@@ -11,6 +11,8 @@ sets, so evaluation is always on held-out images.
 
 import numpy as np
 
+from garden.data._registry import register_dataset
+
 # Natural photographs shipped inside scikit-image (no download).
 TRAIN_PHOTOGRAPHS = ("astronaut", "coffee", "rocket", "hubble_deep_field",
                      "immunohistochemistry", "motorcycle")
@@ -89,9 +91,14 @@ def patch_pairs(images, scale=3, patch_size=33, stride=14, model_input="bicubic"
     return np.stack(inputs)[..., None], np.stack(targets)[..., None]
 
 
+@register_dataset("sr_patches", task="super-resolution", train=TRAIN_PHOTOGRAPHS,
+                  test=TEST_PHOTOGRAPHS)
 def sr_patches(split="train", scale=3, patch_size=33, stride=14, model_input="bicubic", crop=0,
                photographs=None):
     """Training pairs (or held-out pairs) as a `tf.data.Dataset` of `(input, target)` patches.
+
+    Registered as `"sr_patches"`: `garden.data.load("sr_patches", "train", batch_size=64,
+    model_input="low_resolution", patch_size=17)`.
 
     Args:
         split: str. "train" cuts patches from `TRAIN_PHOTOGRAPHS`, "test" from

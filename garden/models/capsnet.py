@@ -17,7 +17,7 @@ from keras import layers, ops
 from garden.layers import CapsuleLayer, Length, Mask, PrimaryCapsules
 from garden.layers._base import serializable
 from garden.layers._checks import check_int, check_ints
-from garden.losses import margin_loss
+from garden.losses import MarginLoss
 from garden.models._classifier import image_input
 from garden.models._registry import register_model
 
@@ -26,22 +26,28 @@ RECONSTRUCTION_WEIGHT = 0.0005
 
 @serializable
 class CapsNet(keras.Model):
-    """A functional CapsNet whose loss is the margin loss plus the scaled reconstruction loss.
+    """A functional CapsNet that adds the scaled reconstruction loss to its compiled loss.
 
     Outputs `[lengths, capsules, reconstruction]` (without a decoder `[lengths, capsules]`):
     the capsule lengths `(batch, classes)`, which are the class predictions, the digit capsules
-    `(batch, classes, dim)`, and the image decoded from the longest capsule. Training masks with
-    the true label instead (Section 4.1), so `compute_loss` decodes the labelled capsule again:
+    `(batch, classes, dim)`, and the image decoded from the longest capsule. The compiled loss
+    and metrics apply to the lengths; compile with `garden.losses.MarginLoss()` for the paper's
+    loss. Training masks with the true label instead of the longest capsule (Section 4.1), so
+    `compute_loss` decodes the labelled capsule again and adds
 
-        loss = mean_batch(sum_k L_k) + reconstruction_weight * mean_batch(sum_pixels (r - x)^2)
+        reconstruction_weight * mean_batch(sum_pixels (reconstruction - x)^2)
 
-    `model.fit(images, int_labels)` therefore works with any optimizer and callbacks. Compile it
-    without `loss`; compiled `metrics` (e.g. "accuracy") are computed on the lengths.
+    `model.fit(images, int_labels)` therefore trains the paper's objective with any optimizer
+    and callbacks.
 
     Args:
         *args: `inputs` and `outputs`, as for a functional `keras.Model`.
         reconstruction_weight: float. Scale of the reconstruction loss. Defaults to 0.0005.
         **kwargs: other functional model arguments (`name`, `trainable`).
+
+    Example:
+    >>> model = capsnet(input_shape=(20, 20, 1), conv_filters=16, primary_capsules=4)
+    >>> model.compile(optimizer="adam", loss=MarginLoss(), metrics=["accuracy"])
     """
 
     def __init__(self, *args, reconstruction_weight=RECONSTRUCTION_WEIGHT, **kwargs):
@@ -53,23 +59,18 @@ class CapsNet(keras.Model):
         return len(self.outputs) == 3
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if self.loss is not None:
-            raise ValueError(
-                f"loss={self.loss!r} is not allowed: CapsNet trains with its own margin + "
-                "reconstruction loss; compile it without `loss`."
-            )
-        lengths, capsules = y_pred[0], y_pred[1]
-        per_example = margin_loss(y, lengths)
-        if self.has_decoder:
-            masked = self.get_layer("mask")(capsules, labels=y)
-            reconstruction = self.get_layer("decoder")(masked, training=training)
-            squared_error = ops.square(reconstruction - ops.cast(x, reconstruction.dtype))
-            per_example = per_example + self.reconstruction_weight * ops.sum(
-                ops.reshape(squared_error, (ops.shape(squared_error)[0], -1)), axis=-1
-            )
+        loss = super().compute_loss(x, y, y_pred[0], sample_weight, training)
+        if not self.has_decoder:
+            return loss
+        masked = self.get_layer("mask")(y_pred[1], labels=y)
+        reconstruction = self.get_layer("decoder")(masked, training=training)
+        squared_error = ops.square(reconstruction - ops.cast(x, reconstruction.dtype))
+        per_example = ops.sum(
+            ops.reshape(squared_error, (ops.shape(squared_error)[0], -1)), axis=-1
+        )
         if sample_weight is not None:
             per_example = per_example * ops.cast(sample_weight, per_example.dtype)
-        return ops.mean(per_example) + sum(self.losses)
+        return loss + self.reconstruction_weight * ops.mean(per_example)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         return super().compute_metrics(x, y, y_pred[0], sample_weight)
@@ -124,8 +125,9 @@ def capsnet(
 ):
     """CapsNet (Sabour et al. 2017) with routing-by-agreement and the reconstruction decoder.
 
-    Returns a `CapsNet` model, which trains with the margin loss (m+ 0.9, m- 0.1, lambda 0.5)
-    plus `reconstruction_weight` times the decoder's sum of squared errors.
+    Returns a `CapsNet` model: compiled with `garden.losses.MarginLoss()` (m+ 0.9, m- 0.1,
+    lambda 0.5) it trains with the paper's margin loss plus `reconstruction_weight` times the
+    decoder's sum of squared errors.
 
     Args:
         routings: int. Iterations of routing-by-agreement. Defaults to 3.
