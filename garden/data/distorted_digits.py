@@ -60,7 +60,8 @@ def distort(digits, image_size=(42, 42), seed=0):
 
 
 @register_dataset("digits_rts", num_classes=10)
-def digits_rts(split="train", image_size=(42, 42), channels=1, digit_size=(20, 20)):
+def digits_rts(split="train", image_size=(42, 42), channels=1, digit_size=(20, 20),
+               root="tfrecords"):
     """Digits with random rotation, scale and translation, as `(image, label)` pairs.
 
     Registered as `"digits_rts"`: `garden.data.load("digits_rts", "test", batch_size=64)`.
@@ -70,6 +71,7 @@ def digits_rts(split="train", image_size=(42, 42), channels=1, digit_size=(20, 2
         image_size: (height, width) of the distorted images. Defaults to (42, 42).
         channels: int. 1, or 3 to repeat the grey level. Defaults to 1.
         digit_size: (height, width) the 8x8 digits are resized to first. Defaults to (20, 20).
+        root: str or Path. Data directory of the digits. Defaults to "tfrecords".
     """
     import tensorflow as tf
 
@@ -78,7 +80,7 @@ def digits_rts(split="train", image_size=(42, 42), channels=1, digit_size=(20, 2
     if split not in _SPLIT_SEEDS:
         raise ValueError(f"split={split!r} is not allowed: use 'train' or 'test'.")
     batches = load("digits", split, image_size=tuple(digit_size), channels=1, batch_size=4096,
-                   shuffle=False)
+                   shuffle=False, root=root)
     images, labels = (np.concatenate(parts) for parts in zip(*batches.as_numpy_iterator()))
     distorted = distort(images[..., 0], tuple(image_size), seed=_SPLIT_SEEDS[split])[..., None]
     distorted = np.repeat(distorted, channels, axis=-1)
