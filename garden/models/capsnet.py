@@ -157,7 +157,11 @@ def capsnet(
         check_int(arg, value)
     decoder_units = check_ints("decoder_units", decoder_units)
     img, inputs = image_input(input_shape, input_tensor, default_shape=(28, 28, 1), min_size=17)
-    x = layers.Conv2D(conv_filters, 9, activation="relu", name="conv1")(img)
+    # He initialisation for the ReLU layer: with Keras's default Glorot (fan-out 256 x 81) the
+    # conv1 outputs are so small that after two squashes every digit capsule is ~1e-7 long and
+    # the margin loss cannot move it.
+    x = layers.Conv2D(conv_filters, 9, activation="relu", kernel_initializer="he_normal",
+                      name="conv1")(img)
     x = PrimaryCapsules(primary_capsules, primary_dim, name="primary_caps")(x)
     capsules = CapsuleLayer(classes, capsule_dim, routings=routings, name="digit_caps")(x)
     outputs = [Length(name="lengths")(capsules), capsules]
