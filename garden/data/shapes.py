@@ -16,6 +16,7 @@ from garden.data._registry import register_dataset
 CLASSES = ("background", "disc", "rectangle", "triangle")
 MIN_CONTRAST = 0.2  # least mean colour difference between a shape and what it covers
 _SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
+_SPLIT_COUNTS = {"train": 1000, "validation": 100, "test": 100}
 
 
 def _disc(rows, cols, rng, extent):
@@ -93,7 +94,7 @@ def shapes(split="train", image_size=(64, 64), count=None, max_shapes=3, noise=0
     Args:
         split: str. "train", "validation" or "test"; each has its own images.
         image_size: (height, width). Defaults to (64, 64).
-        count: int. Number of images. Defaults to 1,000 for "train" and 200 otherwise.
+        count: int. Number of images. Defaults to 1,000 for "train" and 100 otherwise.
         max_shapes: int. Most shapes per image. Defaults to 3.
         noise: float. Standard deviation of the pixel noise. Defaults to 0.05.
     """
@@ -101,7 +102,7 @@ def shapes(split="train", image_size=(64, 64), count=None, max_shapes=3, noise=0
 
     if split not in _SPLIT_SEEDS:
         raise ValueError(f"split={split!r} is not allowed: use one of {tuple(_SPLIT_SEEDS)}.")
-    count = count or (1000 if split == "train" else 200)
+    count = count or _SPLIT_COUNTS[split]
     images, masks = generate_shapes(count, tuple(image_size), max_shapes, noise,
                                     seed=_SPLIT_SEEDS[split])
     return tf.data.Dataset.from_tensor_slices((images, masks))

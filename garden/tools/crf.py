@@ -36,11 +36,6 @@ def _softmax(logits):
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-def _squared_distances(features):
-    norms = np.sum(features**2, axis=-1)
-    return np.maximum(norms[:, None] + norms[None, :] - 2.0 * features @ features.T, 0.0)
-
-
 @dataclasses.dataclass(frozen=True)
 class DenseCRF:
     """A fully connected CRF with Potts compatibility and DeepLab's two Gaussian kernels.
@@ -72,23 +67,35 @@ class DenseCRF:
     max_pixels: int = 64 * 64
 
     def kernel(self, image):
-        """The `(N, N)` matrix of `k(f_i, f_j)` for the N pixels of `image`, zero diagonal."""
+        """The `(N, N)` matrix of `k(f_i, f_j)` for the N pixels of `image`, zero diagonal.
+
+        Spatial Gaussians on a pixel grid factor into rows and columns, `exp(-|p_i - p_j|^2 /
+        2 theta^2) = g(r_i - r_j) g(c_i - c_j)`, so they are Kronecker products of small
+        matrices; only the colour term needs an exponential per pair.
+        """
         height, width = image.shape[:2]
         if height * width > self.max_pixels:
             raise ValueError(
                 f"image of {height}x{width} pixels is not allowed: the dense kernel needs "
                 f"(height*width)^2 entries; use at most max_pixels={self.max_pixels} pixels."
             )
-        rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
-        positions = np.stack([rows.ravel(), cols.ravel()], axis=-1).astype(np.float32)
-        position_distance = _squared_distances(positions)
-        color_distance = _squared_distances(
-            np.asarray(image, np.float32).reshape(height * width, -1)
-        )
-        kernel = self.appearance_weight * np.exp(
-            -position_distance / (2 * self.appearance_theta**2)
-            - color_distance / (2 * self.color_theta**2)
-        ) + self.smoothness_weight * np.exp(-position_distance / (2 * self.smoothness_theta**2))
+
+        def spatial(theta):
+            rows, cols = (np.arange(n, dtype=np.float32) for n in (height, width))
+            g_rows = np.exp(-((rows[:, None] - rows) ** 2) / (2 * theta**2))
+            g_cols = np.exp(-((cols[:, None] - cols) ** 2) / (2 * theta**2))
+            return np.kron(g_rows, g_cols)
+
+        colors = np.asarray(image, np.float32).reshape(height * width, -1)
+        kernel = np.zeros((height * width,) * 2, np.float32)  # |I_i - I_j|^2, channel by channel
+        for channel in colors.T:
+            difference = channel[:, None] - channel[None, :]
+            kernel += difference * difference
+        kernel *= -1.0 / (2 * self.color_theta**2)
+        np.exp(kernel, out=kernel)
+        kernel *= spatial(self.appearance_theta)
+        kernel *= self.appearance_weight
+        kernel += self.smoothness_weight * spatial(self.smoothness_theta)
         np.fill_diagonal(kernel, 0.0)
         return kernel
 
