@@ -1,7 +1,5 @@
 """Callbacks that drive pruning during `model.fit`, with tfmot's names and behaviour."""
 
-import os
-
 import keras
 import numpy as np
 
@@ -61,48 +59,27 @@ class UpdatePruningStep(keras.callbacks.Callback):
 
 
 class PruningSummaries(keras.callbacks.Callback):
-    """Records each mask's sparsity and threshold at the end of every epoch.
+    """Adds each mask's sparsity and threshold to the logs at the end of every epoch.
 
-    The values go into the epoch's `logs` (so `History` and `CSVLogger` keep them) under
-    `<mask path>/sparsity` and `<threshold path>/threshold`, and, as tfmot's callback does, to
-    TensorBoard scalars under `log_dir/metrics` at the optimizer's iteration.
-
-    Args:
-        log_dir: str. TensorBoard log directory.
+    The values go under `<mask path>/sparsity` and `<threshold path>/threshold`, so `History`
+    keeps them and a `keras.callbacks.TensorBoard` or `CSVLogger` placed after this callback
+    records them (tfmot's callback of this name writes the same scalars to TensorBoard).
 
     Example:
     ```python
     pruned.fit(x, y, callbacks=[garden.sparsity.UpdatePruningStep(),
-                                garden.sparsity.PruningSummaries("runs/prune")])
+                                garden.sparsity.PruningSummaries(),
+                                keras.callbacks.CSVLogger("pruning.csv")])
     ```
 
     Reference:
     - [tfmot.sparsity.keras.PruningSummaries](https://www.tensorflow.org/model_optimization/api_docs/python/tfmot/sparsity/keras/PruningSummaries)
     """
 
-    def __init__(self, log_dir):
-        super().__init__()
-        if not isinstance(log_dir, (str, os.PathLike)) or not str(log_dir):
-            raise ValueError(f"log_dir must be a non-empty path. Received: log_dir={log_dir!r}")
-        self.log_dir = str(log_dir)
-        self._writer = None
-
     def on_epoch_end(self, epoch, logs=None):
-        values = {}
+        if logs is None:
+            return
         for wrapper in pruned_layers(self.model):
             for mask, threshold in zip(wrapper.masks, wrapper.thresholds):
-                values[f"{mask.path}/sparsity"] = float(1.0 - np.mean(np.asarray(mask)))
-                values[f"{threshold.path}/threshold"] = float(np.asarray(threshold))
-        if logs is not None:
-            logs.update(values)
-        self._write(values, int(self.model.optimizer.iterations))
-
-    def _write(self, values, step):
-        import tensorflow as tf  # TensorBoard's summary writer; only this callback needs it
-
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "metrics"))
-        with self._writer.as_default():
-            for name, value in values.items():
-                tf.summary.scalar(name, value, step=step)
-        self._writer.flush()
+                logs[f"{mask.path}/sparsity"] = float(1.0 - np.mean(np.asarray(mask)))
+                logs[f"{threshold.path}/threshold"] = float(np.asarray(threshold))

@@ -177,33 +177,31 @@ class PruneLowMagnitude(keras.layers.Wrapper):
     def call(self, inputs, *args, **kwargs):
         return self.layer(inputs, *args, **kwargs)
 
-    def compute_output_shape(self, input_shape):
-        return self.layer.compute_output_shape(input_shape)
-
     @property
     def pruned_weights(self):
         """The wrapped layer's variables that are masked."""
         return [weight for weight, _ in self._specs]
 
     def scores(self):
-        """One array per pruned weight: larger scores are kept (magnitude, random or the L1 norm
-        of the weight's filter, by `ranking`)."""
+        """One array per pruned weight, larger scores kept: magnitudes, random numbers, or the
+        L1 norm of each filter (shape 1 except on the filter axes, for `ranking="filter"`)."""
         scores = []
         for index, (weight, filter_axes) in enumerate(self._specs):
             values = np.abs(keras.ops.convert_to_numpy(weight))
             if self.ranking == "random":
                 values = np.random.default_rng([self.seed, index]).random(values.shape)
             elif self.ranking == "filter":
-                axes = tuple(range(values.ndim - filter_axes))
-                values = np.broadcast_to(values.sum(axis=axes, keepdims=True), values.shape)
+                values = values.sum(axis=tuple(range(values.ndim - filter_axes)), keepdims=True)
             scores.append(values)
         return scores
 
     def assign_masks(self, masks, thresholds):
-        """Sets the masks and thresholds, and zeroes the weights the masks remove."""
+        """Sets the masks (broadcast to the weights' shapes) and thresholds, and zeroes the
+        weights the masks remove."""
         for weight, mask, threshold, new_mask, new_threshold in zip(
             self.pruned_weights, self.masks, self.thresholds, masks, thresholds
         ):
+            new_mask = np.broadcast_to(new_mask, weight.shape)
             mask.assign(new_mask)
             threshold.assign(new_threshold)
             weight.assign(keras.ops.convert_to_numpy(weight) * new_mask)
@@ -275,6 +273,14 @@ def update_masks(wrappers, step):
     return updated
 
 
+def _check_graph_model(model, argument):
+    if not isinstance(model, (keras.Sequential, keras.Function)):
+        raise ValueError(
+            f"{argument} must be a Sequential or functional model: subclassed models cannot be "
+            f"cloned layer by layer. Received: {argument}={model!r}"
+        )
+
+
 def _clone(model, clone_layer):
     """`keras.models.clone_model` with `clone_layer(layer) -> (new_layer, source_layer,
     weights)`: every layer is rebuilt from its config and given `weights` afterwards."""
@@ -335,6 +341,7 @@ def prune_low_magnitude(to_prune, pruning_schedule=ConstantSparsity(0.5, 0), *, 
         return [prune_low_magnitude(layer, seed=seed + i, **params)
                 for i, layer in enumerate(to_prune)]
     if isinstance(to_prune, keras.Model):
+        _check_graph_model(to_prune, "to_prune")
         seeds = itertools.count(seed)
 
         def wrap(layer):
@@ -371,8 +378,7 @@ def strip_pruning(model):
     garden.sparsity.sparsity_report(plain)
     ```
     """
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model. Received: model={model!r}")
+    _check_graph_model(model, "model")
 
     def unwrap(layer):
         if isinstance(layer, PruneLowMagnitude):

@@ -8,6 +8,7 @@ PolynomialDecay is the gradual schedule of Zhu & Gupta, "To prune, or not to pru
 (https://arxiv.org/abs/1710.01878).
 """
 
+import keras
 import numpy as np
 
 from garden.layers._base import serializable
@@ -143,11 +144,12 @@ class PolynomialDecay(PruningSchedule):
         self.power = power
 
     def sparsity(self, step):
-        # float32 throughout, as tfmot's graph computes it.
+        # float32 throughout, as tfmot's graph computes it; the power through the backend, whose
+        # pow (TensorFlow's is approximate) then gives tfmot's values to the last bit.
         f32 = np.float32
         span = max(self.end_step - self.begin_step, 1)
         progress = np.clip(f32(step - self.begin_step) / f32(span), f32(0), f32(1))
-        decay = np.power(f32(1) - progress, f32(self.power))
+        decay = keras.ops.convert_to_numpy(keras.ops.power(f32(1) - progress, f32(self.power)))
         return float(f32(self.initial_sparsity - self.final_sparsity) * decay
                      + f32(self.final_sparsity))
 
