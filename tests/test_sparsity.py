@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 
 import keras
 import numpy as np
@@ -512,3 +513,53 @@ def test_dsd_phases(tmp_path):
     assert os.path.getsize(path) > 1000
     with pytest.raises(ValueError, match="epochs"):
         sparsity.dsd(model, (x, y), epochs=(1, 1))
+
+
+# JAX
+
+JAX_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import keras
+    import numpy as np
+    from garden import sparsity
+    from tests.sparsity_models import build_twin_model
+    from tests.test_sparsity import ZerosAfterEveryStep
+    assert keras.backend.backend() == "jax", keras.backend.backend()
+    workdir = sys.argv[1]
+    data = np.load(f"{workdir}/data.npz")
+    pruned = keras.saving.load_model(f"{workdir}/pruned.keras", safe_mode=True)
+    np.save(f"{workdir}/pruned.npy", np.asarray(pruned(data["x"])))
+    np.save(f"{workdir}/stripped.npy", np.asarray(sparsity.strip_pruning(pruned)(data["x"])))
+    # Masks updated twice during fit (steps 2 and 4) under SGD with momentum.
+    schedule = sparsity.PolynomialDecay(0.3, 0.7, begin_step=2, end_step=4, frequency=2)
+    model = sparsity.prune_low_magnitude(build_twin_model(keras), schedule)
+    model.compile(keras.optimizers.SGD(0.05, momentum=0.9), "mse")
+    check = ZerosAfterEveryStep()
+    model.fit(data["x"], data["y"], batch_size=2, epochs=2, verbose=0,
+              callbacks=[sparsity.UpdatePruningStep(), check])
+    kept = [int(np.asarray(m).sum()) for w in sparsity.pruned_layers(model) for m in w.masks]
+    json.dump({"checks": check.checks, "kept": kept}, open(f"{workdir}/jax.json", "w"))
+    """
+)
+
+
+def test_pruning_runs_on_jax(tmp_path):
+    keras.utils.set_random_seed(9)
+    pruned = sparsity.prune_low_magnitude(build_twin_model(keras), ONE_SHOT)
+    sparsity.pruning.update_masks(sparsity.pruned_layers(pruned), step=1)
+    pruned.save(tmp_path / "pruned.keras")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((8, 8, 8, 1), dtype=np.float32), rng.random((8, 10), dtype=np.float32)
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=ROOT)
+    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(tmp_path)], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("pruned", "stripped"):
+        np.testing.assert_allclose(np.load(tmp_path / f"{name}.npy"), pruned(x), rtol=1e-4,
+                                   atol=1e-5)
+    report = json.loads((tmp_path / "jax.json").read_text())
+    assert len(report["checks"]) == 7 * 5 and all(report["checks"])  # steps 2..8
+    sizes = [int(np.prod(m.shape)) for w in sparsity.pruned_layers(pruned) for m in w.masks]
+    assert report["kept"] == [keep_count(size, 0.7) for size in sizes]

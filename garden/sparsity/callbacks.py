@@ -35,6 +35,9 @@ class UpdatePruningStep(keras.callbacks.Callback):
         steps = [int(np.asarray(wrapper.pruning_step)) for wrapper in self._wrappers]
         self._step = max(steps + [0])
         self._write_step()
+        for wrapper in self._wrappers:
+            wrapper.snapshot_masks()
+        self._recompile_for_jax(model)
 
     def on_train_batch_begin(self, batch, logs=None):
         if not self._wrappers:
@@ -45,12 +48,16 @@ class UpdatePruningStep(keras.callbacks.Callback):
         model = self.model  # with JAX, reading `model` syncs the training state first
         update_masks(self._wrappers, self._step)
         self._write_step()
-        if keras.backend.backend() == "jax":
-            # The compiled step holds the masks its constraints read as constants.
-            model.make_train_function(force=True)
+        self._recompile_for_jax(model)
 
     def on_epoch_end(self, epoch, logs=None):
         self._write_step()
+
+    @staticmethod
+    def _recompile_for_jax(model):
+        """JAX's compiled step holds the mask snapshots as constants: compile it anew."""
+        if keras.backend.backend() == "jax":
+            model.make_train_function(force=True)
 
     def _write_step(self):
         self.model  # noqa: B018 (syncs the JAX training state before writing to it)

@@ -12,9 +12,10 @@ Reference:
 """
 
 import dataclasses
-import os
-import tempfile
 
+import keras
+
+from garden._files import atomic_path
 from garden.sparsity.callbacks import UpdatePruningStep
 from garden.sparsity.pruning import prune_low_magnitude, strip_pruning
 from garden.sparsity.report import sparsity_report
@@ -77,25 +78,10 @@ class DSDResult:
             ax.set_ylabel(name)
             ax.legend(loc="best")
         fig.tight_layout()
-        _save_figure(fig, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp)
         plt.close(fig)
         return path
-
-
-def _save_figure(fig, path):
-    """Writes the figure atomically: a temporary file in the same folder, then a rename."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    suffix = os.path.splitext(path)[1]
-    handle, tmp = tempfile.mkstemp(dir=folder, suffix=suffix)
-    os.close(handle)
-    try:
-        fig.savefig(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.remove(tmp)
-        raise
 
 
 def _learning_rate(optimizer):
@@ -209,3 +195,35 @@ def dsd(model, train_data, *, epochs=(10, 10, 10), sparsity=0.5, ranking="layer"
 
     model.set_weights(redense.get_weights())
     return DSDResult(phases)
+
+
+def _run_recipe(run, sparsity):
+    epochs = run.epochs
+    if isinstance(epochs, int):
+        epochs = (epochs // 3, epochs // 3, epochs - 2 * (epochs // 3))
+    # BackupAndRestore cannot restore one phase's model into another's.
+    callbacks = [c for c in run.callbacks if not isinstance(c, keras.callbacks.BackupAndRestore)]
+    result = dsd(run.model, run.train_data, epochs=tuple(epochs), sparsity=sparsity,
+                 validation_data=run.test_data, callbacks=callbacks, verbose=2)
+    result.plot(run.run_dir / "dsd.png")
+    scores = {f"{phase.name.replace('-', '')}_test_{key}": float(value)
+              for phase in result.phases for key, value in phase.metrics.items()}
+    scores.update({f"test_{key}": float(value) for key, value in result.phases[-1].metrics.items()})
+    scores["sparse_phase_sparsity"] = result.phases[1].sparsity
+    return scores
+
+
+def procedure(run):
+    """DSD as a recipe procedure (`[train] procedure = "garden.sparsity.dsd:procedure"`).
+
+    Runs `dsd` at 50% sparsity on the run's compiled model and data. `[train] epochs` is a list
+    of the three phases' epochs, or a total split in thirds. Returns the test metrics after each
+    phase and at the end (`test_accuracy`, ...), and saves `dsd.png` in the run directory.
+    """
+    return _run_recipe(run, sparsity=0.5)
+
+
+def baseline_procedure(run):
+    """The dense baseline for DSD recipes: `procedure`'s three phases (same epochs, same
+    learning-rate drop) with nothing pruned."""
+    return _run_recipe(run, sparsity=0.0)

@@ -87,17 +87,21 @@ def top_mask(scores, sparsity):
 
 
 class _MaskedConstraint:
-    """A variable constraint: the variable's own constraint, then the mask. Keras applies it
-    after every optimizer update."""
+    """A variable constraint: the variable's own constraint, then its mask. Keras applies it
+    after every optimizer update. JAX's compiled training step cannot read other variables, so
+    there the mask is a snapshot, which `UpdatePruningStep` retakes (and recompiles the step)
+    whenever the masks change."""
 
     def __init__(self, mask, constraint):
         self.mask = mask
         self.constraint = constraint
+        self.snapshot = np.asarray(mask)
 
     def __call__(self, value):
         if self.constraint is not None:
             value = self.constraint(value)
-        return keras.ops.multiply(value, keras.ops.cast(self.mask, value.dtype))
+        mask = self.snapshot if keras.backend.backend() == "jax" else self.mask
+        return keras.ops.multiply(value, keras.ops.cast(mask, value.dtype))
 
 
 @serializable
@@ -159,14 +163,15 @@ class PruneLowMagnitude(keras.layers.Wrapper):
     def build(self, input_shape=None):
         super().build(input_shape)
         self._specs = _weight_specs(self.layer)
-        self.masks, self.thresholds = [], []
+        self.masks, self.thresholds, self._constraints = [], [], []
         for weight, _ in self._specs:
             name = weight.name
             mask = self.add_weight(name=f"{name}_mask", shape=weight.shape, dtype=weight.dtype,
                                    initializer="ones", trainable=False)
             threshold = self.add_weight(name=f"{name}_threshold", shape=(), dtype=weight.dtype,
                                         initializer="zeros", trainable=False)
-            weight.constraint = _MaskedConstraint(mask, weight.constraint)
+            self._constraints.append(_MaskedConstraint(mask, weight.constraint))
+            weight.constraint = self._constraints[-1]
             self.masks.append(mask)
             self.thresholds.append(threshold)
         self.pruning_step = self.add_weight(
@@ -205,6 +210,12 @@ class PruneLowMagnitude(keras.layers.Wrapper):
             mask.assign(new_mask)
             threshold.assign(new_threshold)
             weight.assign(keras.ops.convert_to_numpy(weight) * new_mask)
+        self.snapshot_masks()
+
+    def snapshot_masks(self):
+        """Copies the masks into the weights' constraints (what JAX's training step reads)."""
+        for constraint in self._constraints:
+            constraint.snapshot = np.asarray(constraint.mask)
 
     def masked_weights(self):
         """The wrapped layer's weights as numpy arrays, with the masks applied."""
