@@ -74,24 +74,89 @@ def twin_data():
     return rng.random((8, 8, 8, 1), dtype=np.float32), rng.random((8, 10), dtype=np.float32)
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory, twin_weights, twin_data):
-    """tfmot's schedule values and masks, and garden's masks under tfmot's schedule objects,
-    computed in a subprocess by tests/tfmot_reference.py."""
-    workdir = tmp_path_factory.mktemp("tfmot")
-    (workdir / "request.json").write_text(
+JAX_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import keras
+    import numpy as np
+    from garden import sparsity
+    from tests.sparsity_models import build_twin_model
+    from tests.test_sparsity import ZerosAfterEveryStep
+    assert keras.backend.backend() == "jax", keras.backend.backend()
+    workdir = sys.argv[1]
+    data = np.load(f"{workdir}/data.npz")
+    pruned = keras.saving.load_model(f"{workdir}/pruned.keras", safe_mode=True)
+    np.save(f"{workdir}/pruned.npy", np.asarray(pruned(data["x"])))
+    np.save(f"{workdir}/stripped.npy", np.asarray(sparsity.strip_pruning(pruned)(data["x"])))
+    # Masks updated twice during fit (steps 2 and 4) under SGD with momentum.
+    schedule = sparsity.PolynomialDecay(0.3, 0.7, begin_step=2, end_step=4, frequency=2)
+    model = sparsity.prune_low_magnitude(build_twin_model(keras), schedule)
+    model.compile(keras.optimizers.SGD(0.05, momentum=0.9), "mse")
+    check = ZerosAfterEveryStep()
+    model.fit(data["x"], data["y"], batch_size=2, epochs=2, verbose=0,
+              callbacks=[sparsity.UpdatePruningStep(), check])
+    kept = [int(np.asarray(m).sum()) for w in sparsity.pruned_layers(model) for m in w.masks]
+    json.dump({"checks": check.checks, "kept": kept}, open(f"{workdir}/jax.json", "w"))
+    """
+)
+
+
+class Background:
+    """A subprocess started now and awaited later; its output goes to a file."""
+
+    def __init__(self, args, workdir, **env):
+        env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3", **env)
+        env.pop("TF_USE_LEGACY_KERAS", None)
+        self.workdir = workdir
+        self.log = open(workdir / "output.txt", "w")
+        self.process = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait(self):
+        code = self.process.wait(timeout=600)
+        self.log.close()
+        assert code == 0, (self.workdir / "output.txt").read_text()[-3000:]
+        return self.workdir
+
+
+@pytest.fixture(scope="module", autouse=True)
+def background(tmp_path_factory, twin_weights, twin_data):
+    """The module's two subprocesses, started before its first test so they run alongside:
+    tfmot's reference (tests/tfmot_reference.py: schedule values, masks, and garden's masks
+    under tfmot's schedule objects) and a pruning run on the JAX backend."""
+    tfmot_dir = tmp_path_factory.mktemp("tfmot")
+    (tfmot_dir / "request.json").write_text(
         json.dumps({"schedules": SCHEDULES, "steps": STEPS, "cases": CASES})
     )
     arrays = {f"w{i:02d}": w for i, w in enumerate(twin_weights)}
-    np.savez(workdir / "weights.npz", **arrays, x=twin_data[0], y=twin_data[1])
-    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
-    env.pop("TF_USE_LEGACY_KERAS", None)
-    result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "tests", "tfmot_reference.py"), str(workdir)],
-        env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return dict(np.load(workdir / "reference.npz"))
+    np.savez(tfmot_dir / "weights.npz", **arrays, x=twin_data[0], y=twin_data[1])
+
+    jax_dir = tmp_path_factory.mktemp("jax")
+    keras.utils.set_random_seed(9)
+    pruned = sparsity.prune_low_magnitude(build_twin_model(keras), ONE_SHOT)
+    sparsity.pruning.update_masks(sparsity.pruned_layers(pruned), step=1)
+    pruned.save(jax_dir / "pruned.keras")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((8, 8, 8, 1), dtype=np.float32), rng.random((8, 10), dtype=np.float32)
+    np.savez(jax_dir / "data.npz", x=x, y=y)
+    np.save(jax_dir / "expected.npy", np.asarray(pruned(x)))
+    (jax_dir / "sizes.json").write_text(json.dumps(
+        [int(np.prod(m.shape)) for w in sparsity.pruned_layers(pruned) for m in w.masks]))
+
+    runs = {
+        "tfmot": Background([sys.executable, os.path.join(ROOT, "tests", "tfmot_reference.py"),
+                             str(tfmot_dir)], tfmot_dir),
+        "jax": Background([sys.executable, "-c", JAX_SCRIPT, str(jax_dir)], jax_dir,
+                          KERAS_BACKEND="jax", JAX_PLATFORMS="cpu"),
+    }
+    yield runs
+    for run in runs.values():
+        if run.process.poll() is None:
+            run.process.kill()
+
+
+@pytest.fixture(scope="module")
+def reference(background):
+    return dict(np.load(background["tfmot"].wait() / "reference.npz"))
 
 
 def pruned_now(weights, **prune_kwargs):
@@ -119,15 +184,6 @@ def masks_of(pruned):
 
 
 # Schedules
-
-
-def test_schedules_equal_tfmot(reference):
-    for i, spec in enumerate(SCHEDULES):
-        schedule = garden_schedule(spec)
-        for step in STEPS:
-            should_prune, value = schedule(step)
-            expected = reference[f"schedule/{i}/{step}"]
-            assert (should_prune, value) == (bool(expected[0]), expected[1]), (spec, step)
 
 
 def test_polynomial_decay_formula():
@@ -172,24 +228,6 @@ def case_masks(twin_weights, twin_data):
     return [masks_of(garden_masks(twin_weights, garden_schedule(spec["schedule"]), twin_data,
                                   spec["batches"]))
             for spec in CASES]
-
-
-def test_masks_equal_tfmot(reference, case_masks):
-    for case, (spec, masks) in enumerate(zip(CASES, case_masks)):
-        # tfmot leaves depthwise kernels dense: the separable layer's first mask has no twin.
-        ours = masks[:1] + masks[2:]
-        assert len([k for k in reference if k.startswith(f"tfmot/{case}/")]) == len(ours)
-        for j, mask in enumerate(ours):
-            np.testing.assert_array_equal(mask, reference[f"tfmot/{case}/{j}"], err_msg=str(spec))
-    assert 0 < case_masks[1][0].mean() < 0.5  # the cases do prune...
-    assert all(mask.all() for mask in case_masks[3])  # ...except the one at step 0
-
-
-def test_tfmot_schedule_objects_are_accepted(reference, case_masks):
-    for case, (spec, masks) in enumerate(zip(CASES, case_masks)):
-        if spec["duck_typed"]:
-            for j, mask in enumerate(masks):
-                np.testing.assert_array_equal(mask, reference[f"garden/{case}/{j}"])
 
 
 def test_ties_at_the_threshold_are_kept():
@@ -515,51 +553,43 @@ def test_dsd_phases(tmp_path):
         sparsity.dsd(model, (x, y), epochs=(1, 1))
 
 
-# JAX
-
-JAX_SCRIPT = textwrap.dedent(
-    """
-    import json, sys
-    import keras
-    import numpy as np
-    from garden import sparsity
-    from tests.sparsity_models import build_twin_model
-    from tests.test_sparsity import ZerosAfterEveryStep
-    assert keras.backend.backend() == "jax", keras.backend.backend()
-    workdir = sys.argv[1]
-    data = np.load(f"{workdir}/data.npz")
-    pruned = keras.saving.load_model(f"{workdir}/pruned.keras", safe_mode=True)
-    np.save(f"{workdir}/pruned.npy", np.asarray(pruned(data["x"])))
-    np.save(f"{workdir}/stripped.npy", np.asarray(sparsity.strip_pruning(pruned)(data["x"])))
-    # Masks updated twice during fit (steps 2 and 4) under SGD with momentum.
-    schedule = sparsity.PolynomialDecay(0.3, 0.7, begin_step=2, end_step=4, frequency=2)
-    model = sparsity.prune_low_magnitude(build_twin_model(keras), schedule)
-    model.compile(keras.optimizers.SGD(0.05, momentum=0.9), "mse")
-    check = ZerosAfterEveryStep()
-    model.fit(data["x"], data["y"], batch_size=2, epochs=2, verbose=0,
-              callbacks=[sparsity.UpdatePruningStep(), check])
-    kept = [int(np.asarray(m).sum()) for w in sparsity.pruned_layers(model) for m in w.masks]
-    json.dump({"checks": check.checks, "kept": kept}, open(f"{workdir}/jax.json", "w"))
-    """
-)
+# tfmot and JAX: the subprocesses started with the module have run alongside the tests above
 
 
-def test_pruning_runs_on_jax(tmp_path):
-    keras.utils.set_random_seed(9)
-    pruned = sparsity.prune_low_magnitude(build_twin_model(keras), ONE_SHOT)
-    sparsity.pruning.update_masks(sparsity.pruned_layers(pruned), step=1)
-    pruned.save(tmp_path / "pruned.keras")
-    rng = np.random.default_rng(0)
-    x, y = rng.random((8, 8, 8, 1), dtype=np.float32), rng.random((8, 10), dtype=np.float32)
-    np.savez(tmp_path / "data.npz", x=x, y=y)
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=ROOT)
-    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(tmp_path)], env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_schedules_equal_tfmot(reference):
+    for i, spec in enumerate(SCHEDULES):
+        schedule = garden_schedule(spec)
+        for step in STEPS:
+            should_prune, value = schedule(step)
+            expected = reference[f"schedule/{i}/{step}"]
+            assert (should_prune, value) == (bool(expected[0]), expected[1]), (spec, step)
+
+
+def test_masks_equal_tfmot(reference, case_masks):
+    for case, (spec, masks) in enumerate(zip(CASES, case_masks)):
+        # tfmot leaves depthwise kernels dense: the separable layer's first mask has no twin.
+        ours = masks[:1] + masks[2:]
+        assert len([k for k in reference if k.startswith(f"tfmot/{case}/")]) == len(ours)
+        for j, mask in enumerate(ours):
+            np.testing.assert_array_equal(mask, reference[f"tfmot/{case}/{j}"], err_msg=str(spec))
+    assert 0 < case_masks[1][0].mean() < 0.5  # the cases do prune...
+    assert all(mask.all() for mask in case_masks[3])  # ...except the one at step 0
+
+
+def test_tfmot_schedule_objects_are_accepted(reference, case_masks):
+    for case, (spec, masks) in enumerate(zip(CASES, case_masks)):
+        if spec["duck_typed"]:
+            for j, mask in enumerate(masks):
+                np.testing.assert_array_equal(mask, reference[f"garden/{case}/{j}"])
+
+
+def test_pruning_runs_on_jax(background):
+    workdir = background["jax"].wait()
+    expected = np.load(workdir / "expected.npy")
     for name in ("pruned", "stripped"):
-        np.testing.assert_allclose(np.load(tmp_path / f"{name}.npy"), pruned(x), rtol=1e-4,
+        np.testing.assert_allclose(np.load(workdir / f"{name}.npy"), expected, rtol=1e-4,
                                    atol=1e-5)
-    report = json.loads((tmp_path / "jax.json").read_text())
+    report = json.loads((workdir / "jax.json").read_text())
     assert len(report["checks"]) == 7 * 5 and all(report["checks"])  # steps 2..8
-    sizes = [int(np.prod(m.shape)) for w in sparsity.pruned_layers(pruned) for m in w.masks]
+    sizes = json.loads((workdir / "sizes.json").read_text())
     assert report["kept"] == [keep_count(size, 0.7) for size in sizes]
