@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from garden import sparsity
+from garden import export, sparsity
 from garden.layers._base import serializable
 from garden.sparsity.pruning import keep_count
 from tests.sparsity_models import build_twin_model
@@ -79,7 +79,7 @@ JAX_SCRIPT = textwrap.dedent(
     import json, sys
     import keras
     import numpy as np
-    from garden import sparsity
+    from garden import export, sparsity
     from tests.sparsity_models import build_twin_model
     from tests.test_sparsity import ZerosAfterEveryStep
     assert keras.backend.backend() == "jax", keras.backend.backend()
@@ -450,6 +450,15 @@ def test_every_kind_of_layer_is_pruned_and_strips_back(every_layer_model, tmp_pa
     plain.save(path)
     restored = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_array_equal(restored(x), plain(x))
+
+
+def test_stripped_model_exports_to_tflite(tmp_path):
+    pruned = pruned_now(build_twin_model(keras).get_weights())
+    plain = sparsity.strip_pruning(pruned)
+    x = np.random.default_rng(0).random((4, 8, 8, 1), dtype=np.float32)
+    path = export.tflite(plain, tmp_path / "sparse.tflite")
+    report = export.verify(plain, path, x, latency_runs=1)
+    assert report.max_abs_diff < 1e-5 and report.top1_agreement == 1.0
 
 
 def test_bad_arguments_are_rejected():
