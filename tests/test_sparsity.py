@@ -391,7 +391,8 @@ class Bilinear(keras.layers.Layer):
         self.scale = self.add_weight(shape=(self.units,), initializer="ones", name="scale")
 
     def call(self, inputs):
-        return keras.ops.matmul(inputs, self.left) * keras.ops.matmul(inputs, self.right) * self.scale
+        left, right = keras.ops.matmul(inputs, self.left), keras.ops.matmul(inputs, self.right)
+        return left * right * self.scale
 
     def get_prunable_weights(self):
         return [self.left, self.right]
@@ -404,20 +405,20 @@ class Bilinear(keras.layers.Layer):
 def every_layer_model():
     keras.utils.set_random_seed(7)
     image = keras.Input((8, 8, 3))
-    x = keras.layers.Conv2D(4, 3)(image)
-    x = keras.layers.DepthwiseConv2D(3, depth_multiplier=2)(x)
-    x = keras.layers.SeparableConv2D(5, 3, padding="same")(x)
+    x = keras.layers.Conv2D(4, 3, name="conv2d")(image)
+    x = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="depthwise_conv2d")(x)
+    x = keras.layers.SeparableConv2D(5, 3, padding="same", name="separable_conv2d")(x)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     volume = keras.Input((4, 4, 4, 2))
-    v = keras.layers.Conv3D(3, 2)(volume)
+    v = keras.layers.Conv3D(3, 2, name="conv3d")(volume)
     v = keras.layers.Flatten()(v)
     sequence = keras.Input((10, 3))
-    s = keras.layers.Conv1D(4, 3)(sequence)
+    s = keras.layers.Conv1D(4, 3, name="conv1d")(sequence)
     s = keras.layers.Flatten()(s)
     merged = keras.layers.Concatenate()([x, v, s])
-    inner = keras.Sequential([keras.Input((merged.shape[-1],)), Bilinear(6),
-                              keras.layers.Dense(3)], name="head")
+    inner = keras.Sequential([keras.Input((merged.shape[-1],)), Bilinear(6, name="bilinear"),
+                              keras.layers.Dense(3, name="dense")], name="head")
     return keras.Model([image, volume, sequence], inner(merged))
 
 
@@ -425,6 +426,9 @@ def test_every_kind_of_layer_is_pruned_and_strips_back(every_layer_model, tmp_pa
     model = every_layer_model
     rng = np.random.default_rng(0)
     x = [rng.random((4, 8, 8, 3)), rng.random((4, 4, 4, 4, 2)), rng.random((4, 10, 3))]
+    assert [w.layer.name for w in sparsity.pruned_layers(
+        sparsity.prune_low_magnitude(model, exclude=["conv3d", "dense"]))] == [
+        "conv2d", "depthwise_conv2d", "separable_conv2d", "conv1d", "bilinear"]
     pruned = sparsity.prune_low_magnitude(model, ONE_SHOT)
     wrapped = {type(w.layer).__name__: len(w.masks) for w in sparsity.pruned_layers(pruned)}
     assert wrapped == {"Conv2D": 1, "DepthwiseConv2D": 1, "SeparableConv2D": 2, "Conv3D": 1,
@@ -470,6 +474,8 @@ def test_bad_arguments_are_rejected():
         sparsity.PruneLowMagnitude(keras.layers.Dense(2), pruning_schedule=0.5)
     with pytest.raises(ValueError, match="to_prune"):
         sparsity.prune_low_magnitude("dense")
+    with pytest.raises(ValueError, match="exclude"):
+        sparsity.prune_low_magnitude(build_twin_model(keras), exclude=["no_such_layer"])
 
     class Subclassed(keras.Model):
         def __init__(self):

@@ -313,7 +313,7 @@ def _fresh(layer):
 
 
 def prune_low_magnitude(to_prune, pruning_schedule=ConstantSparsity(0.5, 0), *, ranking="layer",
-                        seed=0, **kwargs):
+                        seed=0, exclude=(), **kwargs):
     """Makes a layer, a list of layers or a model prunable during training (tfmot's API).
 
     A model (Sequential or functional, nested models included) is cloned with its weights,
@@ -328,6 +328,8 @@ def prune_low_magnitude(to_prune, pruning_schedule=ConstantSparsity(0.5, 0), *, 
             Defaults to `"layer"`.
         seed: int. Seed for `ranking="random"`; layer `i` of a model gets `seed + i`.
             Defaults to 0.
+        exclude: names of a model's layers to leave dense, e.g. the classifier, whose filters
+            are the classes (`ranking="filter"` would remove classes). Defaults to none.
         **kwargs: base layer arguments for the wrapper when `to_prune` is one layer.
 
     Returns:
@@ -353,11 +355,15 @@ def prune_low_magnitude(to_prune, pruning_schedule=ConstantSparsity(0.5, 0), *, 
                 for i, layer in enumerate(to_prune)]
     if isinstance(to_prune, keras.Model):
         _check_graph_model(to_prune, "to_prune")
+        names = {layer.name for layer in leaf_layers(to_prune)}
+        unknown = sorted(set(exclude) - names)
+        if unknown:
+            raise ValueError(f"exclude must name layers of the model. Received: exclude={unknown}")
         seeds = itertools.count(seed)
 
         def wrap(layer):
             copy = _fresh(layer)
-            if is_prunable(layer):
+            if is_prunable(layer) and layer.name not in exclude:
                 wrapped = PruneLowMagnitude(copy, seed=next(seeds), **params)
                 return wrapped, copy, layer.get_weights()
             return copy, copy, layer.get_weights()
