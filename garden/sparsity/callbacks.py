@@ -60,8 +60,8 @@ class UpdatePruningStep(keras.callbacks.Callback):
             model.make_train_function(force=True)
 
     def _write_step(self):
-        self.model  # noqa: B018 (syncs the JAX training state before writing to it)
-        for wrapper in self._wrappers:
+        # Reading `self.model` syncs JAX's training state into the variables before the write.
+        for wrapper in pruned_layers(self.model):
             wrapper.pruning_step.assign(self._step)
 
 
