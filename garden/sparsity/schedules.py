@@ -81,8 +81,8 @@ class ConstantSparsity(PruningSchedule):
     Example:
     ```python
     schedule = garden.sparsity.ConstantSparsity(0.8, begin_step=1, end_step=1)
-    schedule(1)   # (True, 0.8): masks pruned to 80% on the first step, then held
-    schedule(2)   # (False, 0.8)
+    schedule(1)   # (True, 0.800000011920929): prune to 80% (float32) on the first step...
+    schedule(2)   # (False, 0.800000011920929): ...then hold the masks
     ```
 
     Reference:
@@ -126,7 +126,7 @@ class PolynomialDecay(PruningSchedule):
     Example:
     ```python
     schedule = garden.sparsity.PolynomialDecay(0.0, 0.9, begin_step=0, end_step=1000)
-    schedule(500)   # (True, 0.7875)
+    schedule(500)   # (True, 0.78749996): 0.9 - 0.9 * (1 - 500 / 1000) ** 3 in float32
     ```
 
     Reference:
