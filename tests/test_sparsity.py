@@ -589,6 +589,12 @@ def test_dsd_recipe_procedure(tmp_path):
     assert scores["test_loss"] == scores["redense_test_loss"]
     assert (tmp_path / "dsd.png").exists()
 
+    # `[train] options` reach dsd: sparsity 0 is the dense baseline.
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    run.recipe["train"]["options"] = {"sparsity": 0.0}
+    assert importlib.import_module("garden.sparsity.dsd").procedure(run)[
+        "sparse_phase_sparsity"] == 0.0
+
 # tfmot and JAX: the subprocesses started with the module have run alongside the tests above
 
 
