@@ -127,6 +127,7 @@ def deeplab(
     aspp="v2",
     rates=None,
     head_filters=None,
+    dropout=0.5,
     classes=21,
     input_shape=None,
     name="deeplab",
@@ -150,6 +151,8 @@ def deeplab(
             for v2 and (6, 12, 18), doubled at output stride 8, for v3. A single rate is the
             paper's baseline without a pyramid (12: DeepLab-LargeFOV).
         head_filters: int. Channels inside the head. Defaults to 1024 (v2) or 256 (v3).
+        dropout: float. Dropout rate inside the v2 branches (as in DeepLab v2; v3 has batch
+            normalization instead). Defaults to 0.5.
         classes: int. Number of classes. Defaults to 21 (PASCAL VOC).
         input_shape: (height, width, channels), known height and width. Defaults to
             (321, 321, 3), DeepLab v2's training crops.
@@ -174,7 +177,8 @@ def deeplab(
         output_stride,
     )
     if aspp == "v2":
-        x = ASPP(classes, rates, filters=head_filters or 1024, name="aspp")(features.output)
+        x = ASPP(classes, rates, filters=head_filters or 1024, dropout=dropout,
+                 name="aspp")(features.output)
     else:
         x = ASPPv3(head_filters or 256, rates, name="aspp")(features.output)
         x = layers.Conv2D(classes, 1, name="classifier")(x)
