@@ -49,7 +49,7 @@ class ASPP(layers.Layer):
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Example:
-    >>> ASPP(classes=21, filters=32)(keras.ops.ones((1, 20, 20, 64))).shape
+    >>> tuple(ASPP(classes=21, filters=32)(ops.ones((1, 20, 20, 64))).shape)
     (1, 20, 20, 21)
 
     Reference:
@@ -112,7 +112,7 @@ class ASPPv3(layers.Layer):
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Example:
-    >>> ASPPv3(filters=32)(keras.ops.ones((1, 20, 20, 64))).shape
+    >>> tuple(ASPPv3(filters=32)(ops.ones((1, 20, 20, 64))).shape)
     (1, 20, 20, 32)
 
     Reference:

@@ -52,7 +52,7 @@ class PrimaryCapsules(layers.Layer):
         Tensor `(batch, out_height * out_width * capsules, dim)`.
 
     Example:
-    >>> PrimaryCapsules()(keras.ops.ones((2, 20, 20, 256))).shape
+    >>> tuple(PrimaryCapsules()(ops.ones((2, 20, 20, 256))).shape)
     (2, 1152, 8)
 
     Reference:
@@ -119,7 +119,7 @@ class CapsuleLayer(layers.Layer):
         Tensor `(batch, capsules, dim)`.
 
     Example:
-    >>> CapsuleLayer(capsules=10, dim=16)(keras.ops.ones((2, 1152, 8))).shape
+    >>> tuple(CapsuleLayer(capsules=10, dim=16)(ops.ones((2, 1152, 8))).shape)
     (2, 10, 16)
 
     Reference:
@@ -179,7 +179,7 @@ class Length(layers.Layer):
     gradient of a zero capsule is finite).
 
     Example:
-    >>> Length()(keras.ops.ones((2, 10, 16))).shape
+    >>> tuple(Length()(ops.ones((2, 10, 16))).shape)
     (2, 10)
     """
 
@@ -206,7 +206,7 @@ class Mask(layers.Layer):
         Tensor `(batch, capsules * dim)`.
 
     Example:
-    >>> Mask()(keras.ops.ones((2, 10, 16)), labels=keras.ops.array([3, 7])).shape
+    >>> tuple(Mask()(ops.ones((2, 10, 16)), labels=ops.array([3, 7])).shape)
     (2, 160)
     """
 

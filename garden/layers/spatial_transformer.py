@@ -109,7 +109,7 @@ class SpatialTransformer(layers.Layer):
     Example:
     >>> loc = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(16, activation="relu")])
     >>> stn = SpatialTransformer(loc, output_size=(14, 14))
-    >>> stn(keras.ops.ones((2, 28, 28, 1))).shape
+    >>> tuple(stn(ops.ones((2, 28, 28, 1))).shape)
     (2, 14, 14, 1)
 
     Reference:

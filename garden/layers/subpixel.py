@@ -36,7 +36,7 @@ class SubPixelConv2D(layers.Layer):
 
     Example:
     >>> layer = SubPixelConv2D(channels=1, scale=3)
-    >>> layer(keras.ops.ones((2, 8, 8, 32))).shape
+    >>> tuple(layer(ops.ones((2, 8, 8, 32))).shape)
     (2, 24, 24, 1)
 
     Reference:

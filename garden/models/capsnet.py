@@ -17,7 +17,6 @@ from keras import layers, ops
 from garden.layers import CapsuleLayer, Length, Mask, PrimaryCapsules
 from garden.layers._base import serializable
 from garden.layers._checks import check_int, check_ints
-from garden.losses import MarginLoss
 from garden.models._classifier import image_input
 from garden.models._registry import register_model
 
@@ -46,6 +45,7 @@ class CapsNet(keras.Model):
         **kwargs: other functional model arguments (`name`, `trainable`).
 
     Example:
+    >>> from garden.losses import MarginLoss
     >>> model = capsnet(input_shape=(20, 20, 1), conv_filters=16, primary_capsules=4)
     >>> model.compile(optimizer="adam", loss=MarginLoss(), metrics=["accuracy"])
     """
