@@ -1,0 +1,44 @@
+"""The mechanism recipes reproduce their claims (slow: minutes each on a CPU; `pytest -m slow`)."""
+
+from pathlib import Path
+
+import pytest
+
+from garden import training
+
+RECIPES = Path(__file__).resolve().parent.parent / "training"
+
+
+def st_beats_cnn(results):
+    assert results["st_cnn"]["test_error"] < results["cnn"]["test_error"]
+
+
+def capsnet_at_least_as_good_as_cnn(results):
+    assert results["capsnet"]["test_error"] <= results["cnn"]["test_error"]
+
+
+def both_beat_bicubic(results):
+    for variant in ("srcnn_915", "espcn"):
+        assert results[variant]["heldout_psnr"] > results[variant]["heldout_psnr_bicubic"]
+
+
+def crf_raises_miou(results):
+    for variant in ("single_branch", "aspp_s"):
+        assert results[variant]["test_miou"] > 0.7
+        assert results[variant]["test_miou_crf"] > results[variant]["test_miou"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "recipe, claim",
+    [
+        ("stn_digits_rts.toml", st_beats_cnn),
+        ("capsnet_digits.toml", capsnet_at_least_as_good_as_cnn),
+        ("super_resolution_x3.toml", both_beat_bicubic),
+        ("deeplab_shapes.toml", crf_raises_miou),
+    ],
+)
+def test_recipe_reproduces_its_claim(recipe, claim, tmp_path):
+    summary = training.train(RECIPES / recipe, runs_dir=tmp_path / "runs",
+                             export_dir=tmp_path / "saved_models")
+    claim({result["variant"]: result for result in summary["results"]})
