@@ -18,7 +18,8 @@ def affine_grid(theta, height, width):
     """Source coordinates of every output pixel under the affine transforms `theta` (Eq. 1).
 
     Target pixels lie on a regular grid of normalised coordinates, -1 at the first and +1 at the
-    last row/column (pixel centres, so the identity transform samples every input pixel exactly):
+    last row/column (pixel centres, so the identity transform samples every input pixel, up to
+    the float rounding of the grid):
 
         (x_s, y_s)^T = A_theta (x_t, y_t, 1)^T,    A_theta = [[t11, t12, t13], [t21, t22, t23]]
 
@@ -71,10 +72,10 @@ def bilinear_sample(images, x_s, y_s):
     flat = ops.reshape(images, (-1, channels))
     first_pixel = ops.reshape(ops.arange(batch, dtype="int32") * height * width, (-1, 1, 1))
     x_0, y_0 = ops.floor(x), ops.floor(y)
-    x_1, y_1 = x - x_0, y - y_0  # the kernels of the neighbours at floor + 1
+    x_frac, y_frac = x - x_0, y - y_0  # the kernels of the neighbours at floor + 1
     output = 0.0
-    for y_n, k_y in ((y_0, 1.0 - y_1), (y_0 + 1.0, y_1)):
-        for x_n, k_x in ((x_0, 1.0 - x_1), (x_0 + 1.0, x_1)):
+    for y_n, k_y in ((y_0, 1.0 - y_frac), (y_0 + 1.0, y_frac)):
+        for x_n, k_x in ((x_0, 1.0 - x_frac), (x_0 + 1.0, x_frac)):
             inside = (x_n >= 0.0) & (x_n <= x_max) & (y_n >= 0.0) & (y_n <= y_max)
             kernel = ops.where(inside, k_x * k_y, ops.zeros_like(k_x))
             row = ops.cast(ops.clip(y_n, 0.0, y_max), "int32")
@@ -100,10 +101,10 @@ class SpatialTransformer(layers.Layer):
         localization: a Keras layer or model mapping the input to features (any shape; they are
             flattened). For example a `keras.Sequential` of conv, pooling and dense layers.
         output_size: `(height, width)` of the output grid, or None for the input's size. A
-            smaller size lets the transformer crop and downsample (the paper's 60 -> 30 on
-            cluttered digits). Defaults to None.
+            smaller size lets the transformer crop and downsample, e.g. to zoom on the object
+            in a large cluttered image. Defaults to None.
         theta_initializer: initializer of the kernel of the final dense layer. Defaults to
-            "zeros" (the exact identity at the start).
+            "zeros" (the identity at the start).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Example:

@@ -14,7 +14,7 @@ denser grid. `with_output_stride` does this to any garden functional backbone by
 from its layers' configs (the rewrite reads each layer's input size, so it needs no knowledge of
 the architecture), rather than by an `output_stride` argument in every backbone. The score map
 is upsampled bilinearly to the input size; the fully connected CRF of the paper is a separate
-post-processing step, `garden.tools.crf.dense_crf`.
+post-processing step, `garden.tools.DenseCRF`.
 """
 
 import math
@@ -40,8 +40,9 @@ def with_output_stride(backbone, output_stride):
     Every layer whose strides would take the features past `output_stride` gets stride 1 and
     "same" padding (a `ZeroPadding2D` that fed it becomes an `Identity`), and every convolution
     after it (kernel larger than 1x1) has its dilation multiplied by the stride removed before
-    it (the "atrous algorithm"). Weights are copied: dilation does not change their shapes. Pooling layers lose
-    their stride without dilation, as in DeepLab v1.
+    it (the "atrous algorithm"). Weights are copied: dilation does not change their shapes.
+    Pooling layers lose their stride without dilation, as in DeepLab v1. Each layer's stride is
+    read from its input size, so the rewrite needs no knowledge of the architecture.
 
     Args:
         backbone: functional `keras.Model` with a known input height and width.
