@@ -1,27 +1,16 @@
 """Figures of learning-rate (and momentum) schedules, saved atomically."""
 
-import os
-import tempfile
-
 import numpy as np
 from matplotlib.figure import Figure
 
+from garden._files import atomic_path
+
 
 def save_figure(figure, path):
-    """Saves a matplotlib `figure` to `path` through a temporary file and a rename, so an
-    interrupted save never leaves a truncated image under the final name."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    suffix = os.path.splitext(path)[1]
-    handle, temporary = tempfile.mkstemp(dir=directory, suffix=suffix)
-    os.close(handle)
-    try:
-        figure.savefig(temporary, format=suffix.lstrip(".") or "png", dpi=120)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    """Saves a matplotlib `figure` atomically (format from the suffix); returns the path."""
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=120)
+    return path
 
 
 def schedule_values(schedule, steps):
