@@ -9,6 +9,7 @@ Importing this package imports every model module, so the registry is complete.
 
 from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
 from garden.models.mobilenet import mobilenet_v1
+from garden.models.selu_mlp import selu_mlp
 
 __all__ = [
     "ModelEntry",
@@ -18,4 +19,5 @@ __all__ = [
     "list_models",
     "register_model",
     "mobilenet_v1",
+    "selu_mlp",
 ]
