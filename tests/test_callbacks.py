@@ -129,7 +129,8 @@ def test_one_cycle_cycles_sgd_momentum_exactly():
         rtol=1e-6,
     )
     # Momentum set for the last step of each epoch (steps 9, 19, 29; the cycle is 24 long).
-    assert history.history["momentum"] == pytest.approx([0.95 - 0.1 * 9 / 12, 0.95 - 0.1 * 5 / 12, 0.95])
+    expected = [0.95 - 0.1 * 9 / 12, 0.95 - 0.1 * 5 / 12, 0.95]
+    assert history.history["momentum"] == pytest.approx(expected)
     assert model.optimizer.momentum == 0.9
 
 

@@ -61,7 +61,9 @@ class OneCycleLR(keras.optimizers.schedules.LearningRateSchedule):
         if not 0 <= end <= start:
             raise ValueError(f"final_lr={final_lr!r} is not allowed: use 0 <= it <= initial_lr.")
         if not 0 < annihilation < 1:
-            raise ValueError(f"annihilation={annihilation!r} is not allowed: use a value in (0, 1).")
+            raise ValueError(
+                f"annihilation={annihilation!r} is not allowed: use a value in (0, 1)."
+            )
         self.max_lr = max_lr
         self.total_steps = total_steps
         self.initial_lr = initial_lr
@@ -164,7 +166,8 @@ class OneCycle(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         if keras.backend.backend() != "tensorflow":
             raise ValueError(
-                f"OneCycle needs the TensorFlow backend (the backend is {keras.backend.backend()!r})."
+                "OneCycle needs the TensorFlow backend "
+                f"(the backend is {keras.backend.backend()!r})."
             )
         total_steps = self.total_steps
         if total_steps is None:

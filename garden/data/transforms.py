@@ -65,7 +65,8 @@ def random_labels(rate, num_classes, seed=0):
         A transform of unbatched `(image, label)` datasets.
 
     Example:
-    >>> data = tf.data.Dataset.from_tensor_slices((tf.zeros((100, 2, 2, 1)), tf.zeros(100, tf.int64)))
+    >>> images, labels = tf.zeros((100, 2, 2, 1)), tf.zeros(100, tf.int64)
+    >>> data = tf.data.Dataset.from_tensor_slices((images, labels))
     >>> labels = [int(y) for _, y in random_labels(1.0, 10, seed=3)(data)]
     >>> len(set(labels)) > 1
     True
@@ -174,7 +175,8 @@ def gaussian(seed=0):
         mean, std = tf.cast(mean, dtype), tf.cast(std, dtype)
 
         def replace(index, example):
-            noise = tf.random.stateless_normal(shape, _example_seeds(seed, index, 1)[0], dtype=dtype)
+            key = _example_seeds(seed, index, 1)[0]
+            noise = tf.random.stateless_normal(shape, key, dtype=dtype)
             return mean + std * noise, example[1]
 
         return dataset.enumerate().map(replace)
