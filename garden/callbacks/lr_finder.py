@@ -40,7 +40,7 @@ def suggest_learning_rates(learning_rates, smoothed_losses):
     Example:
     >>> lrs = np.logspace(-4, 0, 5)
     >>> suggest_learning_rates(lrs, [2.0, 1.9, 1.0, 0.8, 5.0])["minimum_div10"]
-    0.001
+    0.01
     """
     lrs = np.asarray(learning_rates, dtype=np.float64)
     losses = np.asarray(smoothed_losses, dtype=np.float64)

@@ -122,8 +122,8 @@ class OneCycle(keras.callbacks.Callback):
     Example:
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     >>> model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "mse")
-    >>> history = model.fit(np.ones((32, 4)), np.ones((32, 1)), epochs=2, verbose=0,
-    ...                     callbacks=[OneCycle(max_lr=0.1)])
+    >>> history = model.fit(np.ones((32, 4)), np.ones((32, 1)), batch_size=4, epochs=10,
+    ...                     verbose=0, callbacks=[OneCycle(max_lr=0.1)])
     >>> round(history.history["momentum"][-1], 2)
     0.95
 
