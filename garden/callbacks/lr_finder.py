@@ -23,7 +23,8 @@ MODES = ("exponential", "linear")
 def suggest_learning_rates(learning_rates, smoothed_losses):
     """Reads suggested learning rates off a range-test curve.
 
-    Only the part of the curve up to its minimum is used (after it the loss diverges).
+    Only the part of the curve up to its minimum is used (after it the loss diverges), and the
+    steepest point is looked for after its first tenth (where the moving average settles).
 
     Args:
         learning_rates: sequence of the rates tried, increasing.
@@ -56,9 +57,10 @@ def suggest_learning_rates(learning_rates, smoothed_losses):
         )
     lrs, losses = lrs[: lowest + 1], losses[: lowest + 1]
     slope = np.gradient(losses, np.log(lrs))
+    settled = len(slope) // 10  # the first tenth is the moving average warming up
     drop = losses[0] - losses[-1]
     return {
-        "steepest": float(lrs[int(np.argmin(slope))]),
+        "steepest": float(lrs[settled + int(np.argmin(slope[settled:]))]),
         "minimum_div10": float(lrs[-1] / 10),
         "base_lr": float(lrs[int(np.argmax(losses <= losses[0] - 0.1 * drop))]),
         "max_lr": float(lrs[int(np.argmax(losses <= losses[-1] + 0.1 * drop))]),

@@ -1,4 +1,4 @@
-"""The self-normalizing MLP: structure, parameter count, and the paper's fixed point (0, 1)."""
+"""The MLPs: structure, parameter counts, SELU's fixed point (0, 1), dropout's max-norm."""
 
 import keras
 import numpy as np
@@ -48,6 +48,20 @@ def test_selu_keeps_activations_at_zero_mean_unit_variance_through_32_layers():
     assert var[-1] < 1e-6
 
 
+def test_dropout_mlp_has_input_dropout_and_keeps_weights_within_max_norm():
+    model = models.dropout_mlp(depth=2, width=32, input_shape=(8, 8, 1), max_norm=0.5)
+    assert model.get_layer("input_dropout").rate == 0.2
+    assert model.get_layer("dropout_2").rate == 0.5
+    assert model.count_params() == (64 * 32 + 32) + (32 * 32 + 32) + (32 * 10 + 10)
+    model.compile(keras.optimizers.SGD(1.0), "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).normal(size=(64, 8, 8, 1)).astype("float32")
+    model.fit(x, np.arange(64) % 10, epochs=2, verbose=0)
+    for name in ("dense_1", "dense_2"):
+        norms = np.linalg.norm(model.get_layer(name).kernel.numpy(), axis=0)
+        assert norms.max() <= 0.5 + 1e-5 and norms.max() > 0.45
+    assert np.linalg.norm(model.get_layer("predictions").kernel.numpy(), axis=0).max() > 0.5
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [({"depth": 0}, "depth=0"), ({"width": 2.5}, "width=2.5"), ({"dropout": 1.0}, "dropout=1.0")],
@@ -55,3 +69,8 @@ def test_selu_keeps_activations_at_zero_mean_unit_variance_through_32_layers():
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         models.selu_mlp(**kwargs)
+
+
+def test_bad_max_norm_is_named():
+    with pytest.raises(ValueError, match="max_norm=0"):
+        models.dropout_mlp(max_norm=0)
