@@ -217,31 +217,33 @@ def test_schedule_survives_model_save(name, tmp_path):
     assert float(loaded.optimizer.learning_rate) == float(model.optimizer.learning_rate)
 
 
-def test_schedules_deserialize_from_recipe_dicts():
-    # The form a TOML recipe gives: optimizer = {class_name = "SGD", config = {learning_rate =
-    # {class_name = "garden>Warmup", config = {...}}}}.
+def test_schedules_build_from_recipe_tables():
+    # A TOML recipe's optimizer = {class_name = "SGD", config = {learning_rate = {class_name =
+    # "Warmup", config = {warmup_steps = 5, schedule = {class_name = "CyclicLR", ...}}}}}:
+    # the runner finds garden's schedules by bare name, and so does Warmup for its inner one.
+    from garden import training
+
+    warmup = {
+        "warmup_steps": 5,
+        "schedule": {
+            "class_name": "CyclicLR",
+            "config": {"base_lr": 0.01, "max_lr": 0.1, "step_size": 4},
+        },
+    }
+    expected = keras.optimizers.schedules.serialize(
+        Warmup(CyclicLR(0.01, 0.1, 4), warmup_steps=5)
+    )
+    optimizer = training.build_optimizer(
+        {"class_name": "SGD",
+         "config": {"momentum": 0.9, "learning_rate": {"class_name": "Warmup", "config": warmup}}}
+    )
+    assert optimizer.get_config()["learning_rate"] == expected
+    # Keras itself (keras.optimizers.get, saved configs) needs the registered name.
     optimizer = keras.optimizers.get(
-        {
-            "class_name": "SGD",
-            "config": {
-                "momentum": 0.9,
-                "learning_rate": {
-                    "class_name": "garden>Warmup",
-                    "config": {
-                        "warmup_steps": 5,
-                        "schedule": {
-                            "class_name": "garden>CyclicLR",
-                            "config": {"base_lr": 0.01, "max_lr": 0.1, "step_size": 4},
-                        },
-                    },
-                },
-            },
-        }
+        {"class_name": "SGD",
+         "config": {"learning_rate": {"class_name": "garden>Warmup", "config": warmup}}}
     )
-    schedule = Warmup(CyclicLR(0.01, 0.1, 4), warmup_steps=5)
-    assert optimizer.get_config()["learning_rate"] == keras.optimizers.schedules.serialize(
-        schedule
-    )
+    assert optimizer.get_config()["learning_rate"] == expected
 
 
 @pytest.mark.parametrize(

@@ -72,5 +72,5 @@ def test_bad_arguments_are_named(kwargs, message):
 
 
 def test_bad_max_norm_is_named():
-    with pytest.raises(ValueError, match="max_norm=0"):
-        models.dropout_mlp(max_norm=0)
+    with pytest.raises(ValueError, match="max_norm=-1"):
+        models.dropout_mlp(max_norm=-1)

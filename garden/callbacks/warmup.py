@@ -44,6 +44,14 @@ def linear_scaling(base_lr, batch_size, base_batch_size=256):
     return base_lr * batch_size / base_batch_size
 
 
+def _deserialize(config):
+    """A schedule from its dict; garden's schedules may be named without the "garden>" prefix."""
+    name = str(config.get("class_name"))
+    garden_class = keras.saving.get_registered_object(f"garden>{name}")
+    custom_objects = {name: garden_class} if garden_class else None
+    return keras.optimizers.schedules.deserialize(config, custom_objects=custom_objects)
+
+
 @serializable
 class Warmup(keras.optimizers.schedules.LearningRateSchedule):
     """Gradual warmup in front of any learning-rate schedule.
@@ -55,7 +63,8 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
     `CosineDecay`'s warmup, which shifts the decay by `warmup_steps`).
 
     Args:
-        schedule: a `LearningRateSchedule`, or a float (a constant rate).
+        schedule: a `LearningRateSchedule`, a float (a constant rate), or a schedule's
+            `{"class_name": ..., "config": ...}` dict (a garden or Keras schedule).
         warmup_steps: int. Iterations of warmup (the paper: 5 epochs).
         initial_lr: float. Rate at iteration 0; the paper starts from the small-batch rate, i.e.
             the target divided by k. Defaults to 0.0.
@@ -71,6 +80,8 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, schedule, warmup_steps, initial_lr=0.0):
+        if isinstance(schedule, dict):
+            schedule = _deserialize(schedule)
         if not (
             isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule)
             or isinstance(schedule, (int, float))
@@ -106,10 +117,3 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
             "warmup_steps": self.warmup_steps,
             "initial_lr": self.initial_lr,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config["schedule"], dict):
-            config["schedule"] = keras.optimizers.schedules.deserialize(config["schedule"])
-        return cls(**config)

@@ -49,8 +49,8 @@ def _mlp(
     for argument, rate in (("dropout", dropout), ("input_dropout", input_dropout)):
         if not 0 <= rate < 1:
             raise ValueError(f"{argument}={rate!r} is not allowed: use a rate in [0, 1).")
-    if max_norm is not None and not max_norm > 0:
-        raise ValueError(f"max_norm={max_norm!r} is not allowed: use None or a positive norm.")
+    if not max_norm >= 0:
+        raise ValueError(f"max_norm={max_norm!r} is not allowed: use a norm >= 0 (0: none).")
 
     dropout_layer = layers.AlphaDropout if activation == "selu" else layers.Dropout
     constraint = keras.constraints.MaxNorm(max_norm) if max_norm else None
@@ -115,7 +115,7 @@ def selu_mlp(
     >>> len([layer for layer in model.layers if layer.name.startswith("act_")])
     32
     """
-    return _mlp(input_dropout=0.0, max_norm=None, **locals())
+    return _mlp(input_dropout=0.0, max_norm=0.0, **locals())
 
 
 @register_model(
@@ -148,7 +148,7 @@ def dropout_mlp(
         dropout: float. Dropout rate of the hidden units (the paper: 0.5). Defaults to 0.5.
         input_dropout: float. Dropout rate of the inputs (the paper: 0.2). Defaults to 0.2.
         max_norm: float. Bound on the norm of each hidden unit's incoming weights, applied after
-            every update (the paper: 3 to 4); None for no constraint. Defaults to 3.0.
+            every update (the paper: 3 to 4); 0 for no constraint. Defaults to 3.0.
         input_shape: tuple. Shape of one input example. Defaults to (784,).
         classes: int. Number of classes. Defaults to 10.
         classifier_activation: activation of the output layer; None returns logits.
