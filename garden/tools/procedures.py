@@ -141,32 +141,44 @@ def activation_statistics(run):
     return result
 
 
-def imbalance_metrics(run):
-    """`fit`, then the test ROC-AUC per class (one vs rest), for imbalanced training sets.
+def _minority_classes(recipe):
+    for spec in recipe["data"].get("transforms", []):
+        if spec.get("name") == "step_imbalance":
+            return list(spec["minority_classes"])
+    raise ValueError(
+        "procedure imbalance_metrics needs a step_imbalance transform in [data] transforms: "
+        "its minority_classes are the classes measured."
+    )
 
-    Returns `test_accuracy`, `macro_auc` (mean of the per-class AUCs), `minority_auc` (the AUC
-    of the class with the fewest training examples), that class's recall, and the accuracy and
-    minority recall after threshold moving by the training priors (Buda et al.).
+
+def imbalance_metrics(run):
+    """`fit`, then how well the rare classes are found, for training sets made imbalanced.
+
+    The rare classes are the `minority_classes` of the recipe's `step_imbalance` transform (the
+    test split stays balanced). Returns the test metrics, `macro_auc` (mean one-vs-rest ROC-AUC
+    over all classes), `minority_auc` and `minority_recall` (means over the rare classes), and
+    the accuracy and minority recall after threshold moving by the priors of the training split
+    as the model saw it (Buda et al.; with oversampling the priors are uniform).
     """
     from sklearn.metrics import roc_auc_score
 
+    minority = _minority_classes(run.recipe)
     result = training.fit(run)
     _, train_labels = _arrays(run.train_data)
     test_images, test_labels = _arrays(run.test_data)
     probabilities = run.model.predict(test_images, verbose=0)
     classes = probabilities.shape[-1]
-    priors = class_priors(train_labels, num_classes=classes)
-    minority = int(np.argmin(priors))
     aucs = [roc_auc_score(test_labels == k, probabilities[:, k]) for k in range(classes)]
-    moved = move_threshold(probabilities, priors)
+    moved = move_threshold(probabilities, class_priors(train_labels, num_classes=classes))
 
     def recall(scores):
-        return float(np.mean(scores[test_labels == minority].argmax(-1) == minority))
+        hits = [np.mean(scores[test_labels == k].argmax(-1) == k) for k in minority]
+        return float(np.mean(hits))
 
     return {
         **result,
         "macro_auc": float(np.mean(aucs)),
-        "minority_auc": float(aucs[minority]),
+        "minority_auc": float(np.mean([aucs[k] for k in minority])),
         "minority_recall": recall(probabilities),
         "moved_accuracy": float(np.mean(moved.argmax(-1) == test_labels)),
         "moved_minority_recall": recall(moved),
