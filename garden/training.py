@@ -38,7 +38,9 @@ SECTIONS = {
     "export": dict,
     "variants": dict,
 }
-TRAIN_KEYS = {"epochs", "optimizer", "loss", "metrics", "callbacks", "procedure", "loss_weights"}
+TRAIN_KEYS = {
+    "epochs", "optimizer", "loss", "metrics", "callbacks", "procedure", "options", "loss_weights",
+}
 EXPORT_FORMATS = ("saved_model", "float", "float16", "dynamic", "int8")
 
 
