@@ -21,6 +21,18 @@ from garden.tools.mc_dropout import mc_dropout_predict
 TARGETS = (0.95, 0.97, 0.98, 0.99)
 
 
+def _options(run, **defaults):
+    """The recipe's `[train] options` over `defaults`; an option not in `defaults` is an error."""
+    options = run.recipe["train"].get("options", {})
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ValueError(
+            f"[train] options {', '.join(unknown)} are not allowed: this procedure takes "
+            f"{', '.join(defaults) or 'none'}."
+        )
+    return {**defaults, **options}
+
+
 def _arrays(dataset):
     """All `(inputs, labels)` of a batched dataset as two NumPy arrays."""
     batches = list(dataset.as_numpy_iterator())
@@ -41,16 +53,17 @@ def learning_curves(run):
 
     Returns the final test metrics, `train_accuracy` (the trained model evaluated on the training
     split as the recipe transforms it, e.g. with its corrupted labels), `best_test_accuracy`,
-    and `epochs_to_95` ... `epochs_to_99`: the first epoch whose test accuracy reaches 95%, 97%,
-    98% and 99% (NaN if it never does). Draws the train and test accuracy of every variant in
-    `runs/NAME/accuracy.png`.
+    and `epochs_to_T` for each target accuracy T of `options.targets` (default 0.95, 0.97, 0.98,
+    0.99): the first epoch whose test accuracy reaches it (NaN if none does). Draws the train and
+    test accuracy of every variant in `runs/NAME/accuracy.png`.
     """
+    targets = _options(run, targets=TARGETS)["targets"]
     result = training.fit(run)
     train = run.model.evaluate(run.train_data, return_dict=True, verbose=0)
     test_accuracy = np.array(training._history(run.run_dir)["val_accuracy"])
     result["train_accuracy"] = float(train["accuracy"])
     result["best_test_accuracy"] = float(test_accuracy.max())
-    for target in TARGETS:
+    for target in targets:
         reached = np.flatnonzero(test_accuracy >= target)
         result[f"epochs_to_{round(target * 100)}"] = float(reached[0] + 1) if reached.size else math.nan
 
@@ -96,6 +109,7 @@ def activation_statistics(run):
     deviation from (0, 1) over all layers. Writes the per-layer values to
     `activation_stats.json` and draws every variant in `runs/NAME/activations.png`.
     """
+    _options(run)
     train_images, _ = _arrays(run.train_data)
     mean, std = train_images.mean(axis=0), train_images.std(axis=0)
     std = np.where(std > 0, std, 1.0).astype("float32")
@@ -162,6 +176,7 @@ def imbalance_metrics(run):
     """
     from sklearn.metrics import roc_auc_score
 
+    _options(run)
     minority = _minority_classes(run.recipe)
     result = training.fit(run)
     _, train_labels = _arrays(run.train_data)
@@ -185,13 +200,14 @@ def imbalance_metrics(run):
     }
 
 
-def mc_dropout_evaluation(run, samples=50):
+def mc_dropout_evaluation(run):
     """`fit`, then Monte-Carlo dropout on the test split (Gal & Ghahramani).
 
-    Returns the deterministic test metrics, `mc_accuracy` (arg-max of the mean of `samples`
-    stochastic passes), and the mean predictive standard deviation of the predicted class on
-    the test examples the model gets right and on those it gets wrong.
+    Returns the deterministic test metrics, `mc_accuracy` (arg-max of the mean of
+    `options.samples` stochastic passes, default 50), and the mean predictive standard deviation
+    of the predicted class on the test examples the model gets right and on those it gets wrong.
     """
+    samples = _options(run, samples=50)["samples"]
     result = training.fit(run)
     test_images, test_labels = _arrays(run.test_data)
     mean, std = mc_dropout_predict(run.model, test_images, samples=samples, batch_size=256)
