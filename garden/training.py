@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import importlib
 import json
+import math
 import shutil
 import statistics
 import sys
@@ -381,7 +382,12 @@ def summarize(results):
         keys = [k for k, v in runs[0].items() if isinstance(v, (int, float)) and k != "seed"]
         for key in keys:
             values = [r[key] for r in runs]
-            spread = statistics.stdev(values) if len(values) > 1 else 0.0
+            if len(values) < 2:
+                spread = 0.0
+            elif any(math.isnan(v) for v in values):
+                spread = math.nan  # statistics.stdev cannot take NaN (e.g. a target never reached)
+            else:
+                spread = statistics.stdev(values)
             row[key] = (statistics.fmean(values), spread)
         rows.append(row)
     return rows
