@@ -85,7 +85,7 @@ def test_procedures_on_a_tiny_recipe(workdir):
     results = {r["variant"]: r for r in training.train(recipe)["results"]}
 
     curves = results["curves"]
-    history = training._history(workdir / "runs" / "tiny" / "curves" / "seed0")
+    history = training.read_history(workdir / "runs" / "tiny" / "curves" / "seed0")
     first = next(i for i, a in enumerate(history["val_accuracy"]) if a >= 0.5) + 1
     assert curves["epochs_to_50"] == first and math.isnan(curves["epochs_to_101"])
     assert curves["best_test_accuracy"] == max(history["val_accuracy"])

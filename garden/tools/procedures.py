@@ -60,7 +60,7 @@ def learning_curves(run):
     targets = _options(run, targets=TARGETS)["targets"]
     result = training.fit(run)
     train = run.model.evaluate(run.train_data, return_dict=True, verbose=0)
-    test_accuracy = np.array(training._history(run.run_dir)["val_accuracy"])
+    test_accuracy = np.array(training.read_history(run.run_dir)["val_accuracy"])
     result["train_accuracy"] = float(train["accuracy"])
     result["best_test_accuracy"] = float(test_accuracy.max())
     for target in targets:
@@ -71,7 +71,7 @@ def learning_curves(run):
     figure = Figure(figsize=(10, 4), layout="constrained")
     train_ax, test_ax = figure.subplots(1, 2, sharey=True)
     for index, (variant, directory) in enumerate(runs.items()):
-        history = training._history(directory)
+        history = training.read_history(directory)
         if "val_accuracy" in history:
             epochs = np.arange(1, len(history["accuracy"]) + 1)
             train_ax.plot(epochs, history["accuracy"], color=f"C{index}", label=variant)
