@@ -9,6 +9,7 @@ from garden.layers.aspp import ASPP, ASPPv3
 from garden.layers.capsules import CapsuleLayer, Length, Mask, PrimaryCapsules, squash
 from garden.layers.spatial_transformer import SpatialTransformer, affine_grid, bilinear_sample
 from garden.layers.subpixel import SubPixelConv2D
+from garden.layers.swish import Swish
 
 __all__ = [
     "serializable",
@@ -23,4 +24,5 @@ __all__ = [
     "affine_grid",
     "bilinear_sample",
     "SubPixelConv2D",
+    "Swish",
 ]

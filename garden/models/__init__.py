@@ -10,6 +10,7 @@ Importing this package imports every model module, so the registry is complete.
 from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
 from garden.models.capsnet import CapsNet, capsnet
 from garden.models.deeplab import deeplab, with_output_stride
+from garden.models.mlp import dropout_mlp, selu_mlp
 from garden.models.mobilenet import mobilenet_v1
 from garden.models.stn import stn_classifier
 from garden.models.super_resolution import espcn, srcnn
@@ -21,6 +22,7 @@ __all__ = [
     "info",
     "list_models",
     "register_model",
+    "dropout_mlp",
     "mobilenet_v1",
     "CapsNet",
     "capsnet",
@@ -29,4 +31,5 @@ __all__ = [
     "stn_classifier",
     "espcn",
     "srcnn",
+    "selu_mlp",
 ]
