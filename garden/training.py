@@ -24,6 +24,7 @@ import keras
 from garden import callbacks as garden_callbacks
 from garden import data as garden_data
 from garden import losses as garden_losses
+from garden import metrics as garden_metrics
 from garden import export as garden_export
 from garden import models
 from garden.data import transforms as data_transforms
@@ -220,8 +221,9 @@ def build_optimizer(spec):
 
 
 def compile_model(model, train_cfg):
-    """Compiles with the recipe's optimizer, loss and metrics: Keras identifiers, or for the loss
-    a `{class_name, config}` table of garden.losses or keras.losses."""
+    """Compiles with the recipe's optimizer, loss and metrics: Keras identifiers, or
+    `{class_name, config}` tables of garden.losses / keras.losses and garden.metrics /
+    keras.metrics."""
     loss = train_cfg.get("loss", "sparse_categorical_crossentropy")
     if isinstance(loss, dict):
         loss = _instantiate(loss, "[train] loss", garden_losses, keras.losses)
@@ -229,7 +231,11 @@ def compile_model(model, train_cfg):
         optimizer=build_optimizer(train_cfg.get("optimizer", "adam")),
         loss=loss,
         loss_weights=train_cfg.get("loss_weights"),
-        metrics=train_cfg.get("metrics", ["accuracy"]),
+        metrics=[
+            _instantiate(m, "[train] metrics", garden_metrics, keras.metrics)
+            if isinstance(m, dict) else m
+            for m in train_cfg.get("metrics", ["accuracy"])
+        ],
     )
 
 

@@ -3,6 +3,7 @@
 import json
 
 import keras
+import numpy as np
 import pytest
 
 from garden import callbacks as garden_callbacks
@@ -81,12 +82,16 @@ def test_optimizer_with_a_schedule_table():
             "learning_rate": {"class_name": "Cosine", "config": {}}}})
 
 
-def test_losses_are_looked_up_in_garden_then_keras():
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+def test_losses_and_metrics_are_looked_up_in_garden_then_keras():
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(1, 1)])
     training.compile_model(model, {"loss": {"class_name": "FocalLoss", "config": {"gamma": 1.0}}})
     assert type(model.loss).__name__ == "FocalLoss" and model.loss.gamma == 1.0
-    training.compile_model(model, {"loss": {"class_name": "Huber", "config": {"delta": 2.0}}})
+    training.compile_model(model, {"loss": {"class_name": "Huber", "config": {"delta": 2.0}},
+                                   "metrics": [{"class_name": "PSNR", "config": {}}, "mae"]})
     assert isinstance(model.loss, keras.losses.Huber)
+    x = np.zeros((2, 4, 4, 1), "float32")
+    scores = model.evaluate(x, x, return_dict=True, verbose=0)
+    assert set(scores) == {"loss", "psnr", "mae"}
 
 
 def test_test_transforms_apply_to_the_test_split_only(dirs):
