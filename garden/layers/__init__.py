@@ -5,5 +5,7 @@ back with `keras.saving.load_model(path)` (safe mode on) after `import garden`.
 """
 
 from garden.layers._base import serializable
+from garden.layers.lrn import LocalResponseNormalization
+from garden.layers.shortcut import ZeroPaddingShortcut
 
-__all__ = ["serializable"]
+__all__ = ["serializable", "LocalResponseNormalization", "ZeroPaddingShortcut"]

@@ -8,7 +8,22 @@ Importing this package imports every model module, so the registry is complete.
 """
 
 from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
+from garden.models.alexnet import alexnet
+from garden.models.googlenet import GoogLeNet, googlenet
 from garden.models.mobilenet import mobilenet_v1
+from garden.models.resnet import (
+    resnet18,
+    resnet20,
+    resnet34,
+    resnet50,
+    resnet50d,
+    resnet56,
+    resnet101,
+    resnet110,
+    resnet152,
+)
+from garden.models.squeezenet import squeezenet1_0, squeezenet1_1
+from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 __all__ = [
     "ModelEntry",
@@ -17,5 +32,27 @@ __all__ = [
     "info",
     "list_models",
     "register_model",
+    "GoogLeNet",
+    "alexnet",
+    "googlenet",
     "mobilenet_v1",
+    "resnet18",
+    "resnet20",
+    "resnet34",
+    "resnet50",
+    "resnet50d",
+    "resnet56",
+    "resnet101",
+    "resnet110",
+    "resnet152",
+    "squeezenet1_0",
+    "squeezenet1_1",
+    "vgg11",
+    "vgg11_bn",
+    "vgg13",
+    "vgg13_bn",
+    "vgg16",
+    "vgg16_bn",
+    "vgg19",
+    "vgg19_bn",
 ]
