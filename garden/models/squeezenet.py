@@ -11,7 +11,7 @@ Built from fire modules (section 3.2): a 1x1 "squeeze" convolution feeding a 1x1
 classes and global average pooling. `squeezenet1_1` is the authors' v1.1 (their repository's
 release notes): a 3x3/2 convolution of 64 filters and pooling after conv1, fire3 and fire5, for the
 same accuracy with about 2.4x less computation. Pooling is unpadded, so at the paper's 227x227
-input the maps are Table 1's 111, 55, 27 and 13 pixels wide.
+input (the default) the maps are Table 1's 111, 55, 27 and 13 pixels wide.
 
 `bypass` adds the paper's residual connections (section 6, Figure 2): "simple" adds each of
 fire3, fire5, fire7 and fire9's input to its output (their channel counts match); "complex" also
@@ -23,8 +23,8 @@ Arguments shared by both entry points:
         Defaults to True.
     weights: None or the path to a weights file.
     input_tensor: optional Keras tensor to use as the image input.
-    input_shape: (height, width, channels). Defaults to (224, 224, 3). At least 35x35 for v1.0
-        and 31x31 for v1.1, so that the last pooling has a 3x3 map.
+    input_shape: (height, width, channels). Defaults to (227, 227, 3), the paper's. At least
+        35x35 for v1.0 and 31x31 for v1.1, so that the last pooling has a 3x3 map.
     pooling: None, "avg" or "max": pooling of the features when `include_top=False`.
     classes: int. Number of classes. Defaults to 1000.
     classifier_activation: activation applied after the global pooling; None returns logits.
@@ -57,7 +57,7 @@ PAPER = dict(
     paper="Iandola et al., SqueezeNet",
     year=2016,
     arxiv="https://arxiv.org/abs/1602.07360",
-    input_shape=(224, 224, 3),
+    input_shape=(227, 227, 3),
 )
 
 
@@ -80,7 +80,7 @@ def _squeezenet(
     )
     spec = VARIANTS[variant]
     img, inputs = image_input(
-        input_shape, input_tensor, default_shape=(224, 224, 3), min_size=spec["min_size"]
+        input_shape, input_tensor, default_shape=(227, 227, 3), min_size=spec["min_size"]
     )
 
     filters, kernel = spec["conv1"]
