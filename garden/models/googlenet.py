@@ -115,7 +115,7 @@ class GoogLeNet(keras.Model):
 
     def without_aux_heads(self):
         """The inference network: the same layers and weights, without the auxiliary heads."""
-        return keras.Model(self.inputs, self.outputs[0], name=self.name)
+        return keras.Model(self.input, self.outputs[0], name=self.name)
 
     def get_config(self):
         return {**super().get_config(), "aux_loss_weight": self.aux_loss_weight}
