@@ -65,6 +65,14 @@ def test_paper_network_has_biases_and_caffe_normalization(table_1_net):
     assert table_1_net.get_layer("inception3a_5x5").kernel_size == (5, 5)
 
 
+def test_he_initialisation_keeps_the_signal(table_1_net):
+    kernel = table_1_net.get_layer("inception5b_3x3").kernel.numpy()
+    assert np.std(kernel) == pytest.approx(np.sqrt(2 / (3 * 3 * 192)), rel=0.05)
+    x = np.random.default_rng(0).random((2, 224, 224, 3), dtype=np.float32)
+    probe = keras.Model(table_1_net.input, table_1_net.get_layer("inception5b_output").output)
+    assert np.std(probe(x)) > 0.1 * np.std(x)
+
+
 def test_batch_norm_variant_replaces_biases_and_normalization():
     model = googlenet(batch_norm=True, aux_heads=False, input_shape=(32, 32, 3), classes=3)
     assert not any(isinstance(layer, LocalResponseNormalization) for layer in model.layers)

@@ -38,6 +38,14 @@ def test_table_1_output_sizes_at_227(v1_0):
     assert v1_0.get_layer("dropout").rate == 0.5
 
 
+def test_initialisation_keeps_the_signal(v1_0):
+    # conv10 ~ N(0, 0.01) as in the authors' Caffe model; the others He-uniform, whose standard
+    # deviation sqrt(2 / fan_in) preserves the activations' scale through ReLU.
+    assert np.std(v1_0.get_layer("conv10").kernel.numpy()) == pytest.approx(0.01, rel=0.05)
+    kernel = v1_0.get_layer("fire9_expand3x3").kernel.numpy()
+    assert np.std(kernel) == pytest.approx(np.sqrt(2 / (3 * 3 * 64)), rel=0.05)
+
+
 def test_v1_1_moves_pooling_earlier_and_shrinks_conv1():
     model = squeezenet1_1(include_top=False)
     assert model.get_layer("conv1").kernel.shape == (3, 3, 3, 64)

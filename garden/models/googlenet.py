@@ -19,6 +19,10 @@ classifier. Their losses join the main loss with weight 0.3 during training; at 
 are discarded. With `aux_heads=True` the builder returns a `GoogLeNet` model that does exactly
 that; `model.without_aux_heads()` is the inference network, sharing its layers and weights.
 
+The paper does not give its initialisation; the convolutions here are He-uniform initialised.
+With Keras' default (Glorot) the activations shrink about 300-fold through the network (it has no
+batch normalization) and training stalls.
+
 `batch_norm=True` gives the common batch-normalized variant (torchvision's): batch normalization
 after every convolution (which then has no bias) and no local response normalization.
 """
@@ -122,9 +126,10 @@ class GoogLeNet(keras.Model):
 
 
 def _conv(x, filters, kernel, batch_norm, name, strides=1):
-    """Convolution with ReLU, batch-normalized (and then without bias) if asked."""
+    """He-initialised convolution with ReLU, batch-normalized (and then without bias) if asked."""
     x = layers.Conv2D(
-        filters, kernel, strides=strides, padding="same", use_bias=not batch_norm, name=name
+        filters, kernel, strides=strides, padding="same", use_bias=not batch_norm,
+        kernel_initializer="he_uniform", name=name,
     )(x)
     if batch_norm:
         x = layers.BatchNormalization(name=f"{name}_bn")(x)

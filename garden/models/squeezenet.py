@@ -17,6 +17,10 @@ input (the default) the maps are Table 1's 111, 55, 27 and 13 pixels wide.
 fire3, fire5, fire7 and fire9's input to its output (their channel counts match); "complex" also
 bypasses fire2, fire4, fire6 and fire8 through a 1x1 convolution with bias.
 
+Initialisation follows the authors' Caffe model for conv10 (Gaussian, standard deviation 0.01)
+and torchvision for the other convolutions (He uniform): with Keras' default (Glorot), the signal
+shrinks about 10^4-fold through the eight fire modules and the network does not train.
+
 Arguments shared by both entry points:
     bypass: None, "simple" or "complex". Defaults to None (the vanilla network).
     include_top: bool. Whether to add the dropout, conv10 and pooling classifier.
@@ -36,6 +40,7 @@ Example:
 (None, 10)
 """
 
+import keras
 from keras import layers
 
 from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
@@ -51,6 +56,7 @@ VARIANTS = {
     "squeezenet1_1": dict(conv1=(64, 3), pool_after=(3, 5), min_size=31),
 }
 BYPASSES = (None, "simple", "complex")
+CONV10_STDDEV = 0.01
 DROPOUT = 0.5
 
 PAPER = dict(
@@ -61,11 +67,16 @@ PAPER = dict(
 )
 
 
+def _conv(filters, kernel, name, **kwargs):
+    """Convolution with bias and He-uniform initialisation."""
+    return layers.Conv2D(filters, kernel, kernel_initializer="he_uniform", name=name, **kwargs)
+
+
 def _fire(x, squeeze, expand, name):
     """Fire module (section 3.2)."""
-    x = layers.Conv2D(squeeze, 1, activation="relu", name=f"{name}_squeeze1x1")(x)
-    left = layers.Conv2D(expand, 1, activation="relu", name=f"{name}_expand1x1")(x)
-    right = layers.Conv2D(expand, 3, padding="same", activation="relu", name=f"{name}_expand3x3")(x)
+    x = _conv(squeeze, 1, f"{name}_squeeze1x1", activation="relu")(x)
+    left = _conv(expand, 1, f"{name}_expand1x1", activation="relu")(x)
+    right = _conv(expand, 3, f"{name}_expand3x3", padding="same", activation="relu")(x)
     return layers.Concatenate(name=f"{name}_concat")([left, right])
 
 
@@ -84,7 +95,7 @@ def _squeezenet(
     )
 
     filters, kernel = spec["conv1"]
-    x = layers.Conv2D(filters, kernel, strides=2, activation="relu", name="conv1")(img)
+    x = _conv(filters, kernel, "conv1", strides=2, activation="relu")(img)
     x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
     for index, (squeeze, expand) in FIRES.items():
         fire_name = f"fire{index}"
@@ -92,7 +103,7 @@ def _squeezenet(
         if bypass and x.shape[-1] == fire.shape[-1]:
             fire = layers.Add(name=f"{fire_name}_bypass")([x, fire])
         elif bypass == "complex":
-            shortcut = layers.Conv2D(fire.shape[-1], 1, name=f"{fire_name}_bypass_conv")(x)
+            shortcut = _conv(fire.shape[-1], 1, f"{fire_name}_bypass_conv")(x)
             fire = layers.Add(name=f"{fire_name}_bypass")([shortcut, fire])
         x = fire
         if index in spec["pool_after"]:
@@ -100,7 +111,10 @@ def _squeezenet(
 
     if include_top:
         x = layers.Dropout(DROPOUT, name="dropout")(x)
-        x = layers.Conv2D(classes, 1, activation="relu", name="conv10")(x)
+        x = layers.Conv2D(
+            classes, 1, activation="relu", name="conv10",
+            kernel_initializer=keras.initializers.RandomNormal(stddev=CONV10_STDDEV),
+        )(x)
         x = layers.GlobalAveragePooling2D(name="pool10")(x)
         x = layers.Activation(classifier_activation, name="predictions")(x)
     else:
