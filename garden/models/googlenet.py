@@ -20,7 +20,7 @@ are discarded. With `aux_heads=True` the builder returns a `GoogLeNet` model tha
 that; `model.without_aux_heads()` is the inference network, sharing its layers and weights.
 
 The paper does not give its initialisation; the convolutions here are He-uniform initialised.
-With Keras' default (Glorot) the activations shrink about 300-fold through the network (it has no
+With Keras' default (Glorot) the activations shrink over 100-fold through the network (it has no
 batch normalization) and training stalls.
 
 `batch_norm=True` gives the common batch-normalized variant (torchvision's): batch normalization

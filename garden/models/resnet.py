@@ -70,7 +70,7 @@ from garden.models._registry import register_model
 IMAGENET = dict(widths=(64, 128, 256, 512), stem="7x7", shortcut="projection", conv_bias=False,
                 stride_in_1x1=False)
 KERAS_LAYOUT = dict(IMAGENET, conv_bias=True, stride_in_1x1=True)
-CIFAR = dict(widths=(16, 32, 64), stem="3x3", shortcut="zero_padding", conv_bias=False,
+CIFAR = dict(widths=(16, 32, 64), stem="cifar", shortcut="zero_padding", conv_bias=False,
              stride_in_1x1=False)
 RESNETS = {
     "resnet18": dict(IMAGENET, block="basic", depths=(2, 2, 2, 2)),
@@ -143,7 +143,9 @@ def _block(x, width, stride, dilation, spec, shortcuts, zero_init_residual, name
 
 
 def _stem(x, spec):
-    if spec["stem"] == "3x3":  # CIFAR
+    """The 7x7 convolution and max pooling, tweak C's three 3x3 convolutions and max pooling, or
+    the CIFAR networks' single 3x3 convolution."""
+    if spec["stem"] == "cifar":  # one 3x3 convolution, no pooling
         return _conv_bn(x, spec["widths"][0], 3, spec, "conv1")
     if spec["stem"] == "7x7":
         x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
@@ -164,7 +166,7 @@ def _resnet(
 ):
     """Builds the ResNet `variant` of `RESNETS`."""
     spec = RESNETS[variant]
-    cifar = spec["stem"] == "3x3"
+    cifar = spec["stem"] == "cifar"
     check_classifier_args(
         include_top=include_top, weights=weights, pooling=pooling, classes=classes,
         imagenet=variant in IMAGENET_MODELS and shortcuts,
