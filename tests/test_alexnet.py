@@ -20,6 +20,9 @@ def test_two_group_network_has_the_papers_kernels_and_maps(two_gpu_features):
     assert kernels == [(11, 11, 3, 96), (5, 5, 48, 256), (3, 3, 256, 384), (3, 3, 192, 384),
                        (3, 3, 192, 256)]
     assert two_gpu_features.get_layer("conv1").strides == (4, 4)
+    # He-uniform convolutions: standard deviation sqrt(2 / fan_in).
+    conv3 = two_gpu_features.get_layer("conv3").kernel.numpy()
+    assert np.std(conv3) == pytest.approx(np.sqrt(2 / (3 * 3 * 256)), rel=0.05)
     # Figure 2 at 227x227: 55x55 after conv1, 27x27 and 13x13 after pooling, 6x6x256 at the end.
     maps = {name: two_gpu_features.get_layer(name).output.shape[1:]
             for name in ("conv1", "pool1", "conv2", "pool2", "conv5", "pool5")}

@@ -74,6 +74,8 @@ def test_configurations_have_the_papers_weight_layers(builder, depth):
     assert all(conv.kernel_size == (3, 3) and conv.strides == (1, 1) for conv in convs)
     assert [conv.filters for conv in convs][-1] == 512
     assert model.output_shape == (None, 1, 1, 512)
+    # He-uniform: standard deviation sqrt(2 / fan_in), keeping the scale through the ReLUs.
+    assert np.std(convs[-1].kernel.numpy()) == pytest.approx(np.sqrt(2 / (9 * 512)), rel=0.05)
 
 
 def test_top_has_dropout_after_both_hidden_layers_and_can_give_logits():

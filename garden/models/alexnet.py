@@ -17,7 +17,8 @@ Two variants, selected by `groups`:
 - `groups=2`, the paper's network split over two GPUs, at 227x227: widths 96-256-384-384-256,
   where the second, fourth and fifth convolutions see only their own GPU's half of the channels
   (grouped convolutions) and the third sees all of them (60,965,224 parameters).
-Weights use Keras' default initialisers, not the paper's N(0, 0.01) with some biases at 1.
+The convolutions are He-uniform initialised (He et al. 2015), the fully connected layers Glorot
+(Keras' default), rather than the paper's N(0, 0.01) with some biases at 1.
 """
 
 from keras import layers
@@ -106,6 +107,7 @@ def alexnet(
             padding="valid" if i == 1 else "same",
             groups=conv_groups,
             activation="relu",
+            kernel_initializer="he_uniform",
             name=f"conv{i}",
         )(x)
         if i in (1, 2):

@@ -10,7 +10,10 @@ then fully connected layers of 4096, 4096 and `classes` units with dropout 0.5 a
 (section 3.1). The `_bn` variants add batch normalization after every convolution, as
 torchvision's do (their convolutions keep their biases). Layer names, order and shapes follow
 `keras.applications.VGG16` / `VGG19`, whose ImageNet weights load into `vgg16` / `vgg19` with
-`set_weights` (keras.applications has no dropout layers; dropout has no weights).
+`set_weights` (keras.applications has no dropout layers; dropout has no weights). The
+convolutions are He-uniform initialised (He et al. 2015), which keeps the activations' scale
+through the ReLUs: with Keras' Glorot default (or the paper's N(0, 0.01)) the signal shrinks
+layer by layer and training starts with a long plateau.
 
 Arguments shared by every entry point:
     include_top: bool. Whether to add the three fully connected layers. Defaults to True.
@@ -83,12 +86,13 @@ def _vgg(
     for block, (filters, convs) in enumerate(zip(BLOCK_FILTERS, CONVS_PER_BLOCK[variant]), 1):
         for conv in range(1, convs + 1):
             conv_name = f"block{block}_conv{conv}"
+            x = layers.Conv2D(
+                filters, 3, padding="same", activation=None if batch_norm else "relu",
+                kernel_initializer="he_uniform", name=conv_name,
+            )(x)
             if batch_norm:
-                x = layers.Conv2D(filters, 3, padding="same", name=conv_name)(x)
                 x = layers.BatchNormalization(name=f"{conv_name}_bn")(x)
                 x = layers.ReLU(name=f"{conv_name}_relu")(x)
-            else:
-                x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=conv_name)(x)
         x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
 
     if include_top:
