@@ -7,6 +7,8 @@ back with `keras.saving.load_model(path)` (safe mode on) after `import garden`.
 from garden.layers._base import serializable
 from garden.layers.aspp import ASPP, ASPPv3
 from garden.layers.capsules import CapsuleLayer, Length, Mask, PrimaryCapsules, squash
+from garden.layers.lrn import LocalResponseNormalization
+from garden.layers.shortcut import ZeroPaddingShortcut
 from garden.layers.spatial_transformer import SpatialTransformer, affine_grid, bilinear_sample
 from garden.layers.subpixel import SubPixelConv2D
 from garden.layers.swish import Swish
@@ -17,6 +19,7 @@ __all__ = [
     "ASPPv3",
     "CapsuleLayer",
     "Length",
+    "LocalResponseNormalization",
     "Mask",
     "PrimaryCapsules",
     "squash",
@@ -25,4 +28,5 @@ __all__ = [
     "bilinear_sample",
     "SubPixelConv2D",
     "Swish",
+    "ZeroPaddingShortcut",
 ]

@@ -8,12 +8,27 @@ Importing this package imports every model module, so the registry is complete.
 """
 
 from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
+from garden.models.alexnet import alexnet
 from garden.models.capsnet import CapsNet, capsnet
 from garden.models.deeplab import deeplab, with_output_stride
+from garden.models.googlenet import GoogLeNet, googlenet
 from garden.models.mlp import dropout_mlp, selu_mlp
 from garden.models.mobilenet import mobilenet_v1
+from garden.models.resnet import (
+    resnet18,
+    resnet20,
+    resnet34,
+    resnet50,
+    resnet50d,
+    resnet56,
+    resnet101,
+    resnet110,
+    resnet152,
+)
+from garden.models.squeezenet import squeezenet1_0, squeezenet1_1
 from garden.models.stn import stn_classifier
 from garden.models.super_resolution import espcn, srcnn
+from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 __all__ = [
     "ModelEntry",
@@ -22,14 +37,36 @@ __all__ = [
     "info",
     "list_models",
     "register_model",
-    "dropout_mlp",
-    "mobilenet_v1",
     "CapsNet",
+    "GoogLeNet",
+    "alexnet",
     "capsnet",
     "deeplab",
-    "with_output_stride",
-    "stn_classifier",
+    "dropout_mlp",
     "espcn",
-    "srcnn",
+    "googlenet",
+    "mobilenet_v1",
+    "resnet18",
+    "resnet20",
+    "resnet34",
+    "resnet50",
+    "resnet50d",
+    "resnet56",
+    "resnet101",
+    "resnet110",
+    "resnet152",
     "selu_mlp",
+    "squeezenet1_0",
+    "squeezenet1_1",
+    "srcnn",
+    "stn_classifier",
+    "vgg11",
+    "vgg11_bn",
+    "vgg13",
+    "vgg13_bn",
+    "vgg16",
+    "vgg16_bn",
+    "vgg19",
+    "vgg19_bn",
+    "with_output_stride",
 ]

@@ -68,14 +68,16 @@ def global_pool(x, pooling):
     return x
 
 
-def finish(inputs, outputs, *, name, weights, imagenet_reference=None):
+def finish(inputs, outputs, *, name, weights, imagenet_reference=None, model_class=keras.Model):
     """Creates the functional model and loads `weights` into it.
 
     `imagenet_reference` is a zero-argument callable returning the keras.applications model with
     the same architecture and `weights="imagenet"`; its weights are copied in layer order, so the
-    download and caching stay keras.applications' own.
+    download and caching stay keras.applications' own. `model_class` makes the model, called as
+    `model_class(inputs, outputs, name=name)`: a functional `keras.Model` subclass with its own
+    training logic can be given.
     """
-    model = keras.Model(inputs, outputs, name=name)
+    model = model_class(inputs, outputs, name=name)
     if weights == "imagenet":
         model.set_weights(imagenet_reference().get_weights())
     elif weights is not None:

@@ -1,0 +1,87 @@
+"""Local response normalization across channels, from AlexNet.
+
+Reference:
+    Krizhevsky, Sutskever and Hinton, "ImageNet Classification with Deep Convolutional Neural
+    Networks", NeurIPS 2012, section 3.3.
+    https://papers.nips.cc/paper/4824-imagenet-classification-with-deep-convolutional-neural-networks
+"""
+
+import keras
+from keras import ops
+
+from garden.layers._base import serializable
+
+
+@serializable
+class LocalResponseNormalization(keras.layers.Layer):
+    """Divides each activation by the energy of its neighbours across channels.
+
+    For the activity `a[i]` of channel `i` at one position, the layer returns (section 3.3 of the
+    paper, with `N` channels)
+
+        b[i] = a[i] / (k + alpha * sum(a[j] ** 2 for j in [max(0, i - n // 2),
+                                                            min(N - 1, i + n // 2)])) ** beta
+
+    This "brightness normalization" makes channels at the same position compete, as lateral
+    inhibition does in real neurons. The sum runs over the `n` channels centred on `i`, truncated
+    at the first and last channel. It has no weights.
+
+    This is `tf.nn.local_response_normalization(x, depth_radius=(n - 1) // 2, bias=k,
+    alpha=alpha, beta=beta)`. Caffe and `torch.nn.LocalResponseNorm` divide `alpha` by `n`
+    (their `alpha` is `n` times the paper's), and PyTorch pads with zeros at the edges, which
+    changes nothing.
+
+    Args:
+        n: int. Number of adjacent channels summed over, odd so the window is centred.
+            Defaults to 5, the paper's value.
+        k: float. Additive constant that keeps the divisor away from zero. Defaults to 2.0.
+        alpha: float. Scale of the sum of squares. Defaults to 1e-4.
+        beta: float. Exponent of the divisor. Defaults to 0.75.
+        **kwargs: base layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: a tensor whose last axis is the channel axis.
+
+    Example:
+    >>> import numpy as np
+    >>> lrn = LocalResponseNormalization()
+    >>> lrn(np.ones((1, 2, 2, 8), "float32")).shape
+    (1, 2, 2, 8)
+
+    Reference:
+        Krizhevsky et al., 2012, section 3.3.
+    """
+
+    def __init__(self, n=5, k=2.0, alpha=1e-4, beta=0.75, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n % 2 == 0:
+            raise ValueError(f"n={n!r} is not allowed: use a positive odd number of channels.")
+        for arg, value in (("k", k), ("alpha", alpha), ("beta", beta)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{arg}={value!r} is not allowed: use a number >= 0.")
+        if k == 0:
+            raise ValueError("k=0 is not allowed: use k > 0 so the divisor cannot be zero.")
+        self.n = n
+        self.k = k
+        self.alpha = alpha
+        self.beta = beta
+
+    def call(self, inputs):
+        channels = inputs.shape[-1]
+        radius = self.n // 2
+        padding = [(0, 0)] * (len(inputs.shape) - 1) + [(radius, radius)]
+        squares = ops.pad(ops.square(inputs), padding)
+        window_sum = sum(squares[..., offset : offset + channels] for offset in range(self.n))
+        return inputs / ops.power(self.k + self.alpha * window_sum, self.beta)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "n": self.n,
+            "k": self.k,
+            "alpha": self.alpha,
+            "beta": self.beta,
+        }

@@ -1,0 +1,294 @@
+"""ResNet: deep residual learning, its CIFAR-10 networks, and the Bag-of-Tricks ResNet-D.
+
+References:
+    He, Zhang, Ren and Sun, "Deep Residual Learning for Image Recognition", CVPR 2016.
+    https://arxiv.org/abs/1512.03385
+    He, Zhang, Zhang, Zhang, Xie and Li, "Bag of Tricks for Image Classification with
+    Convolutional Neural Networks", CVPR 2019. https://arxiv.org/abs/1812.01187
+
+Every variant is data in `RESNETS`, built by one function:
+- `resnet18`, `resnet34`: Table 1 of He et al. with basic blocks (two 3x3 convolutions), batch
+  normalization after every convolution (which has no bias), and projection shortcuts where the
+  shape changes (option B); the first 3x3 convolution of a stage has the stride. Their trainable
+  parameters are torchvision's (11,689,512 and 21,797,672).
+- `resnet50`, `resnet101`, `resnet152`: bottleneck blocks (1x1, 3x3, 1x1 with 4x expansion) with
+  the stride in the first 1x1 convolution, as the paper's original models ("ResNet-A" in Bag of
+  Tricks). Layer names, order and shapes are `keras.applications.ResNet50/101/152`'s, whose
+  ImageNet weights therefore load with `set_weights`; like them the convolutions have biases (the
+  paper's Caffe models have none) and batch normalization uses epsilon 1.001e-5, which every
+  variant here shares. Batch normalization's moving averages use momentum 0.9 (the default of
+  Torch, PyTorch and MXNet, in which Bag of Tricks was trained) rather than Keras' 0.99, so they
+  track the weights within tens of steps; weights and inference are unchanged.
+- `resnet50d`: ResNet-50 with the three tweaks of Bag of Tricks section 4: B, the stride moved to
+  the 3x3 convolution; C, a stem of three 3x3 convolutions (32, 32, 64 filters) instead of the 7x7;
+  D, downsampling shortcuts that average-pool 2x2 before their 1x1 convolution. No biases, so its
+  trainable parameters are timm's `resnet50d` (25,576,264). `zero_init_residual=True` adds the
+  paper's zero-gamma initialisation (section 3.1).
+- `resnet20`, `resnet56`, `resnet110`: the CIFAR-10 networks of He et al. section 4.2: a 3x3
+  convolution of 16 filters, three stages of n basic blocks with 16, 32 and 64 filters
+  (depth 6n + 2), and parameter-free zero-padding shortcuts (option A, `ZeroPaddingShortcut`), so
+  `shortcuts=False` gives the plain network with exactly the same parameters.
+
+`shortcuts=False` removes every shortcut (and projection), giving the paper's "plain" networks.
+`output_stride` (ImageNet variants) replaces the stride of the last stages by dilation of their
+3x3 convolutions, as DeepLab does, keeping every weight's shape (ImageNet weights still load).
+The blocks' outputs are named `conv{stage}_block{index}_out` (stages 2-5, or 2-4 for CIFAR), the
+feature maps a detection or segmentation head takes.
+
+Arguments shared by the entry points:
+    shortcuts: bool. Whether blocks have their shortcut connections. Defaults to True.
+    zero_init_residual: bool. Initialise each block's last batch-normalization scale to zero,
+        so every residual block starts as the identity. Defaults to False.
+    output_stride: int, ImageNet variants only. 32 (the network as published), 16 or 8: the
+        ratio of input to feature-map size. Defaults to 32.
+    include_top: bool. Whether to add global average pooling and the classifier.
+        Defaults to True.
+    weights: None or the path to a weights file; `resnet50`, `resnet101` and `resnet152` also
+        accept `"imagenet"` (downloaded by keras.applications).
+    input_tensor: optional Keras tensor to use as the image input.
+    input_shape: (height, width, channels). Defaults to (224, 224, 3), at least 32x32 (CIFAR
+        networks: (32, 32, 3), at least 8x8).
+    pooling: None, "avg" or "max": pooling of the features when `include_top=False`.
+    classes: int. Number of classes. Defaults to 1000 (CIFAR networks: 10).
+    classifier_activation: activation of the output layer; None returns logits.
+    name: str. Model name.
+
+Example:
+>>> model = resnet18(input_shape=(32, 32, 3), classes=10)
+>>> model.output_shape
+(None, 10)
+>>> features = resnet50(include_top=False, output_stride=8, input_shape=(64, 64, 3))
+>>> features.output_shape
+(None, 8, 8, 2048)
+"""
+
+import keras
+from keras import layers
+
+from garden.layers import ZeroPaddingShortcut
+from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
+from garden.models._registry import register_model
+
+IMAGENET = dict(widths=(64, 128, 256, 512), stem="7x7", shortcut="projection", conv_bias=False,
+                stride_in_1x1=False)
+KERAS_LAYOUT = dict(IMAGENET, conv_bias=True, stride_in_1x1=True)
+CIFAR = dict(widths=(16, 32, 64), stem="cifar", shortcut="zero_padding", conv_bias=False,
+             stride_in_1x1=False)
+RESNETS = {
+    "resnet18": dict(IMAGENET, block="basic", depths=(2, 2, 2, 2)),
+    "resnet34": dict(IMAGENET, block="basic", depths=(3, 4, 6, 3)),
+    "resnet50": dict(KERAS_LAYOUT, block="bottleneck", depths=(3, 4, 6, 3)),
+    "resnet101": dict(KERAS_LAYOUT, block="bottleneck", depths=(3, 4, 23, 3)),
+    "resnet152": dict(KERAS_LAYOUT, block="bottleneck", depths=(3, 8, 36, 3)),
+    "resnet50d": dict(IMAGENET, block="bottleneck", depths=(3, 4, 6, 3), stem="deep",
+                      shortcut="average_projection"),
+    "resnet20": dict(CIFAR, block="basic", depths=(3, 3, 3)),
+    "resnet56": dict(CIFAR, block="basic", depths=(9, 9, 9)),
+    "resnet110": dict(CIFAR, block="basic", depths=(18, 18, 18)),
+}
+IMAGENET_MODELS = {"resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152"}
+EXPANSION = 4  # of bottleneck blocks
+BN_EPSILON = 1.001e-5
+BN_MOMENTUM = 0.9
+OUTPUT_STRIDES = (8, 16, 32)
+
+IMAGENET_PAPER = dict(
+    paper="He et al., Deep Residual Learning for Image Recognition",
+    year=2016,
+    arxiv="https://arxiv.org/abs/1512.03385",
+    input_shape=(224, 224, 3),
+    small_kwargs={"input_shape": (32, 32, 3), "classes": 5},
+)
+CIFAR_PAPER = dict(IMAGENET_PAPER, input_shape=(32, 32, 3))
+
+
+def _conv_bn(x, filters, kernel, spec, name, strides=1, dilation=1, relu=True, zero_gamma=False):
+    """Convolution and batch normalization (named `{name}_conv`, `{name}_bn`), then ReLU."""
+    x = layers.Conv2D(
+        filters, kernel, strides=strides, padding="same", dilation_rate=dilation,
+        use_bias=spec["conv_bias"], name=f"{name}_conv",
+    )(x)
+    x = layers.BatchNormalization(
+        momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"{name}_bn",
+        gamma_initializer="zeros" if zero_gamma else "ones",
+    )(x)
+    return layers.ReLU(name=f"{name}_relu")(x) if relu else x
+
+
+def _shortcut(x, filters, stride, spec, name):
+    """The shortcut branch of a block whose output has `filters` channels."""
+    if stride == 1 and x.shape[-1] == filters:
+        return x
+    if spec["shortcut"] == "zero_padding":  # option A
+        return ZeroPaddingShortcut(filters, stride, name=f"{name}_0_shortcut")(x)
+    if spec["shortcut"] == "average_projection" and stride > 1:  # tweak D
+        x = layers.AveragePooling2D(stride, strides=stride, padding="same",
+                                    name=f"{name}_0_pool")(x)
+        stride = 1
+    return _conv_bn(x, filters, 1, spec, f"{name}_0", strides=stride, relu=False)  # option B
+
+
+def _block(x, width, stride, dilation, spec, shortcuts, zero_init_residual, name):
+    """A basic (two 3x3) or bottleneck (1x1, 3x3, 1x1) residual block."""
+    filters = width * EXPANSION if spec["block"] == "bottleneck" else width
+    shortcut = _shortcut(x, filters, stride, spec, name) if shortcuts else None
+    if spec["block"] == "basic":
+        x = _conv_bn(x, width, 3, spec, f"{name}_1", strides=stride, dilation=dilation)
+        x = _conv_bn(x, width, 3, spec, f"{name}_2", dilation=dilation, relu=False,
+                     zero_gamma=zero_init_residual)
+    else:
+        stride_1x1, stride_3x3 = (stride, 1) if spec["stride_in_1x1"] else (1, stride)
+        x = _conv_bn(x, width, 1, spec, f"{name}_1", strides=stride_1x1)
+        x = _conv_bn(x, width, 3, spec, f"{name}_2", strides=stride_3x3, dilation=dilation)
+        x = _conv_bn(x, filters, 1, spec, f"{name}_3", relu=False, zero_gamma=zero_init_residual)
+    if shortcuts:
+        x = layers.Add(name=f"{name}_add")([shortcut, x])
+    return layers.ReLU(name=f"{name}_out")(x)
+
+
+def _stem(x, spec):
+    """The 7x7 convolution and max pooling, tweak C's three 3x3 convolutions and max pooling, or
+    the CIFAR networks' single 3x3 convolution."""
+    if spec["stem"] == "cifar":  # one 3x3 convolution, no pooling
+        return _conv_bn(x, spec["widths"][0], 3, spec, "conv1")
+    if spec["stem"] == "7x7":
+        x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
+        x = layers.Conv2D(64, 7, strides=2, use_bias=spec["conv_bias"], name="conv1_conv")(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name="conv1_bn")(x)
+        x = layers.ReLU(name="conv1_relu")(x)
+    else:  # tweak C: three 3x3 convolutions
+        x = _conv_bn(x, 32, 3, spec, "conv1_1", strides=2)
+        x = _conv_bn(x, 32, 3, spec, "conv1_2")
+        x = _conv_bn(x, 64, 3, spec, "conv1_3")
+    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    return layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+
+
+def _resnet(
+    variant, *, shortcuts, zero_init_residual, output_stride=32, include_top, weights,
+    input_tensor, input_shape, pooling, classes, classifier_activation, name,
+):
+    """Builds the ResNet `variant` of `RESNETS`."""
+    spec = RESNETS[variant]
+    cifar = spec["stem"] == "cifar"
+    check_classifier_args(
+        include_top=include_top, weights=weights, pooling=pooling, classes=classes,
+        imagenet=variant in IMAGENET_MODELS and shortcuts,
+    )
+    if output_stride not in OUTPUT_STRIDES:
+        raise ValueError(f"output_stride={output_stride!r} is not allowed: use 8, 16 or 32.")
+    if zero_init_residual and not shortcuts:
+        raise ValueError(
+            "zero_init_residual=True is not allowed with shortcuts=False: a block whose output "
+            "starts at zero would cut the network."
+        )
+    img, inputs = image_input(
+        input_shape, input_tensor, default_shape=(32, 32, 3) if cifar else (224, 224, 3),
+        min_size=8 if cifar else 32,
+    )
+
+    x = _stem(img, spec)
+    stride, dilation = (1 if cifar else 4), 1
+    for stage, (width, depth) in enumerate(zip(spec["widths"], spec["depths"])):
+        block_stride = 1 if stage == 0 else 2
+        if stride * block_stride > output_stride:
+            dilation, block_stride = dilation * block_stride, 1
+        stride *= block_stride
+        for block in range(depth):
+            x = _block(
+                x, width, block_stride if block == 0 else 1, dilation, spec, shortcuts,
+                zero_init_residual, name=f"conv{stage + 2}_block{block + 1}",
+            )
+
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = global_pool(x, pooling)
+
+    def imagenet_reference():
+        application = getattr(keras.applications, IMAGENET_MODELS[variant])
+        return application(include_top=include_top, weights="imagenet")
+
+    return finish(inputs, x, name=name, weights=weights, imagenet_reference=imagenet_reference)
+
+
+@register_model(**IMAGENET_PAPER)
+def resnet18(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+             weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+             classifier_activation="softmax", name="resnet18"):
+    """ResNet-18 (He et al. 2016): basic blocks, 11,689,512 trainable parameters."""
+    return _resnet("resnet18", **locals())
+
+
+@register_model(**IMAGENET_PAPER)
+def resnet34(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+             weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+             classifier_activation="softmax", name="resnet34"):
+    """ResNet-34 (He et al. 2016): basic blocks, 21,797,672 trainable parameters."""
+    return _resnet("resnet34", **locals())
+
+
+@register_model(**IMAGENET_PAPER)
+def resnet50(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+             weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+             classifier_activation="softmax", name="resnet50"):
+    """ResNet-50 (He et al. 2016) in keras.applications.ResNet50's layout: 25,636,712
+    parameters."""
+    return _resnet("resnet50", **locals())
+
+
+@register_model(**IMAGENET_PAPER)
+def resnet101(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+              weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+              classifier_activation="softmax", name="resnet101"):
+    """ResNet-101 (He et al. 2016) in keras.applications.ResNet101's layout: 44,707,176
+    parameters."""
+    return _resnet("resnet101", **locals())
+
+
+@register_model(**IMAGENET_PAPER)
+def resnet152(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+              weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+              classifier_activation="softmax", name="resnet152"):
+    """ResNet-152 (He et al. 2016) in keras.applications.ResNet152's layout: 60,419,944
+    parameters."""
+    return _resnet("resnet152", **locals())
+
+
+@register_model(**dict(
+    IMAGENET_PAPER,
+    paper="He et al., Bag of Tricks for Image Classification with CNNs",
+    year=2019,
+    arxiv="https://arxiv.org/abs/1812.01187",
+))
+def resnet50d(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+              weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+              classifier_activation="softmax", name="resnet50d"):
+    """ResNet-50-D (He et al. 2019, Bag of Tricks): tweaks B, C and D, 25,576,264 trainable
+    parameters."""
+    return _resnet("resnet50d", **locals())
+
+
+@register_model(**CIFAR_PAPER)
+def resnet20(shortcuts=True, zero_init_residual=False, include_top=True, weights=None,
+             input_tensor=None, input_shape=None, pooling=None, classes=10,
+             classifier_activation="softmax", name="resnet20"):
+    """ResNet-20 for CIFAR-10 (He et al. 2016, section 4.2): 0.27M parameters."""
+    return _resnet("resnet20", **locals())
+
+
+@register_model(**CIFAR_PAPER)
+def resnet56(shortcuts=True, zero_init_residual=False, include_top=True, weights=None,
+             input_tensor=None, input_shape=None, pooling=None, classes=10,
+             classifier_activation="softmax", name="resnet56"):
+    """ResNet-56 for CIFAR-10 (He et al. 2016, section 4.2): 0.85M parameters."""
+    return _resnet("resnet56", **locals())
+
+
+@register_model(**CIFAR_PAPER)
+def resnet110(shortcuts=True, zero_init_residual=False, include_top=True, weights=None,
+              input_tensor=None, input_shape=None, pooling=None, classes=10,
+              classifier_activation="softmax", name="resnet110"):
+    """ResNet-110 for CIFAR-10 (He et al. 2016, section 4.2): 1.7M parameters."""
+    return _resnet("resnet110", **locals())

@@ -1,0 +1,185 @@
+"""ResNets against He et al. 2016, Bag of Tricks (He et al. 2019) and keras.applications."""
+
+import keras
+import numpy as np
+import pytest
+
+from garden import models
+from garden.layers import ZeroPaddingShortcut
+from garden.models import resnet18, resnet20, resnet50, resnet50d
+
+slow = pytest.mark.slow
+
+
+def randomise(model, seed):
+    """Random weights everywhere, batch-norm statistics included, so no detail can hide."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([
+        rng.uniform(0.5, 1.5, w.shape) if "variance" in w.path or "gamma" in w.path
+        else rng.normal(0.0, 0.05, w.shape)
+        for w in model.weights
+    ])
+
+
+def main_path_depth(model):
+    """Weight layers on the main path: convolutions and dense layers, projections excluded."""
+    return sum(
+        isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
+        and not layer.name.endswith("_0_conv")
+        for layer in model.layers
+    )
+
+
+@pytest.fixture(scope="module")
+def twins():
+    """garden's and keras.applications' ResNet-50 at 32x32 with 7 classes."""
+    kwargs = dict(input_shape=(32, 32, 3), classes=7)
+    return resnet50(**kwargs), keras.applications.ResNet50(weights=None, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def resnet_d():
+    return resnet50d(zero_init_residual=True, input_shape=(32, 32, 3), classes=7)
+
+
+@pytest.mark.parametrize(
+    "builder, application",
+    [
+        ("resnet50", None),
+        pytest.param("resnet101", "ResNet101", marks=slow),
+        pytest.param("resnet152", "ResNet152", marks=slow),
+    ],
+)
+def test_keras_applications_weights_load_in_order(twins, builder, application):
+    if application is None:
+        ours, reference = twins
+    else:
+        kwargs = dict(input_shape=(32, 32, 3), classes=7)
+        ours = models.build(builder, **kwargs)
+        reference = getattr(keras.applications, application)(weights=None, **kwargs)
+    assert [w.path for w in ours.weights] == [w.path for w in reference.weights]
+    randomise(reference, seed=0)
+    ours.set_weights(reference.get_weights())
+    x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+    np.testing.assert_array_equal(ours(x), reference(x))
+
+
+def test_imagenet_delegates_to_keras_applications(monkeypatch):
+    calls, references = [], []
+
+    def fake_resnet50(**kwargs):
+        calls.append(kwargs)
+        references.append(keras.applications.resnet.ResNet50(**{**kwargs, "weights": None}))
+        return references[-1]
+
+    monkeypatch.setattr(keras.applications, "ResNet50", fake_resnet50)
+    # Dilation keeps every weight's shape, so ImageNet weights load into a DeepLab backbone.
+    model = resnet50(include_top=False, output_stride=16, input_shape=(32, 32, 3),
+                     weights="imagenet")
+    assert calls == [dict(include_top=False, weights="imagenet")]
+    assert model.output_shape == (None, 2, 2, 2048)
+    for a, b in zip(model.get_weights(), references[0].get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("builder, depth", [(resnet18, 18), (resnet20, 20)])
+def test_depth_counts_the_weight_layers(builder, depth):
+    assert main_path_depth(builder(input_shape=(32, 32, 3), classes=3)) == depth
+
+
+def test_resnet50_is_the_original_bottleneck_in_keras_layout(twins):
+    ours, _ = twins
+    assert main_path_depth(ours) == 50
+    # ResNet-A of Bag of Tricks: the stride is in the first 1x1 convolution; biases everywhere.
+    assert ours.get_layer("conv3_block1_1_conv").strides == (2, 2)
+    assert ours.get_layer("conv3_block1_2_conv").strides == (1, 1)
+    assert ours.get_layer("conv1_conv").kernel_size == (7, 7)
+    assert all(layer.use_bias for layer in ours.layers if isinstance(layer, keras.layers.Conv2D))
+
+
+def test_resnet50d_has_the_three_tweaks(resnet_d):
+    # B: stride in the 3x3 convolution.
+    assert resnet_d.get_layer("conv3_block1_1_conv").strides == (1, 1)
+    assert resnet_d.get_layer("conv3_block1_2_conv").strides == (2, 2)
+    # C: three 3x3 convolutions of 32, 32 and 64 filters replace the 7x7 one.
+    stem = [resnet_d.get_layer(f"conv1_{i}_conv") for i in (1, 2, 3)]
+    assert [(c.kernel_size, c.strides, c.filters) for c in stem] == [
+        ((3, 3), (2, 2), 32), ((3, 3), (1, 1), 32), ((3, 3), (1, 1), 64)
+    ]
+    # D: downsampling shortcuts average-pool 2x2, then a 1x1 convolution of stride 1.
+    pool = resnet_d.get_layer("conv3_block1_0_pool")
+    assert isinstance(pool, keras.layers.AveragePooling2D) and pool.strides == (2, 2)
+    assert resnet_d.get_layer("conv3_block1_0_conv").strides == (1, 1)
+    assert not any(layer.use_bias for layer in resnet_d.layers
+                   if isinstance(layer, keras.layers.Conv2D))
+
+
+def test_zero_init_residual_zeroes_only_each_blocks_last_gamma(resnet_d):
+    for layer in resnet_d.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            last_in_block = "_block" in layer.name and layer.name.endswith("_3_bn")
+            expected = 0.0 if last_in_block else 1.0
+            np.testing.assert_array_equal(layer.gamma.numpy(), expected, err_msg=layer.name)
+
+
+def test_zero_initialised_blocks_start_as_the_identity():
+    model = resnet18(zero_init_residual=True, input_shape=(32, 32, 3), classes=3)
+    probe = keras.Model(model.input, [model.get_layer(f"conv2_block{i}_out").output
+                                      for i in (1, 2)])
+    first, second = probe(np.random.default_rng(2).random((2, 32, 32, 3), dtype=np.float32))
+    assert np.any(first)
+    np.testing.assert_array_equal(second, first)
+
+
+@pytest.mark.parametrize(
+    "output_stride, size, dilations", [(32, 2, (1, 1)), (16, 4, (1, 2)), (8, 8, (2, 4))]
+)
+def test_output_stride_trades_stride_for_dilation(output_stride, size, dilations):
+    model = resnet18(include_top=False, output_stride=output_stride, input_shape=(64, 64, 3))
+    assert model.output_shape == (None, size, size, 512)
+    for stage, dilation in zip((4, 5), dilations):
+        first, second = (model.get_layer(f"conv{stage}_block1_{i}_conv") for i in (1, 2))
+        assert first.strides == ((2, 2) if dilation == 1 else (1, 1))
+        assert first.dilation_rate == second.dilation_rate == (dilation, dilation)
+
+
+def test_cifar_network_has_the_papers_stages_and_option_a_shortcuts():
+    model = resnet20(input_shape=(32, 32, 3))
+    stages = [model.get_layer(f"conv{s}_block3_out").output.shape[1:] for s in (2, 3, 4)]
+    assert stages == [(32, 32, 16), (16, 16, 32), (8, 8, 64)]
+    assert model.output_shape == (None, 10)
+    shortcuts = [layer for layer in model.layers if isinstance(layer, ZeroPaddingShortcut)]
+    assert [(s.filters, s.strides) for s in shortcuts] == [(32, 2), (64, 2)]
+
+
+def test_shortcuts_false_gives_the_plain_network():
+    plain = resnet20(shortcuts=False, input_shape=(32, 32, 3))
+    assert not any(isinstance(layer, (keras.layers.Add, ZeroPaddingShortcut))
+                   for layer in plain.layers)
+    assert main_path_depth(plain) == 20
+
+
+def test_zero_padding_shortcut_matches_numpy():
+    x = np.random.default_rng(3).random((2, 5, 6, 3), dtype=np.float32)
+    layer = ZeroPaddingShortcut(8, strides=2)
+    expected = np.concatenate([x[:, ::2, ::2, :], np.zeros((2, 3, 3, 5), np.float32)], axis=-1)
+    np.testing.assert_array_equal(layer(x), expected)
+    assert layer.compute_output_shape((None, 5, 6, 3)) == (None, 3, 3, 8)
+    assert ZeroPaddingShortcut.from_config(layer.get_config()).get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="filters=2"):
+        ZeroPaddingShortcut(2)(x)
+
+
+@pytest.mark.parametrize(
+    "builder, kwargs, message",
+    [
+        (resnet50, dict(output_stride=4), "output_stride=4"),
+        (resnet18, dict(weights="imagenet"), "weights='imagenet'"),
+        (resnet50, dict(shortcuts=False, weights="imagenet"), "weights='imagenet'"),
+        (resnet20, dict(shortcuts=False, zero_init_residual=True), "zero_init_residual=True"),
+        (resnet18, dict(input_shape=(16, 16, 3)), "at least 32"),
+    ],
+)
+def test_bad_arguments_name_the_argument(builder, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        builder(**kwargs)
