@@ -8,17 +8,43 @@ from garden.tools.conv_arithmetic import (
     pool_arithmetic,
     transposed_conv_arithmetic,
 )
+from garden.tools.landscape import (
+    Curve,
+    Surface,
+    Trajectory,
+    filter_normalized_direction,
+    interpolate,
+    loss_curve,
+    loss_surface,
+    plot_contour,
+    plot_curves,
+    plot_surface_3d,
+    trainable_weights,
+    trajectory,
+)
 from garden.tools.profiler import LayerProfile, Profile, layer_multiply_adds, profile
 
 __all__ = [
     "RELATIONSHIPS",
     "Arithmetic",
+    "Curve",
     "LayerProfile",
     "Profile",
+    "Surface",
+    "Trajectory",
     "animate",
     "conv_arithmetic",
+    "filter_normalized_direction",
+    "interpolate",
     "layer_multiply_adds",
+    "loss_curve",
+    "loss_surface",
+    "plot_contour",
+    "plot_curves",
+    "plot_surface_3d",
     "pool_arithmetic",
     "profile",
+    "trainable_weights",
+    "trajectory",
     "transposed_conv_arithmetic",
 ]
