@@ -6,7 +6,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEPS_HASH := $(shell cat pyproject.toml setup.py | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
-export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: install demo test test-slow bench clean
 

@@ -1,0 +1,156 @@
+"""The `garden` command: a thin wrapper over the library.
+
+    garden list [PATTERN]            registered models with their papers
+    garden info NAME                 one model: paper, arguments, parameters
+    garden data prepare NAME         write a dataset as TFRecords (digits, tfds:NAME)
+    garden train RECIPE.toml         train a recipe (training/*.toml)
+    garden export MODEL.keras OUT    SavedModel directory or .tflite file, optionally verified
+    garden demo                      the main job on the embedded digits
+
+Bad input prints one line on stderr and exits with status 2.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+QUANTIZE = ("float", "float16", "dynamic", "int8")
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def cmd_list(args):
+    from garden import models
+
+    names = models.list_models(args.pattern)
+    if not names:
+        raise UsageError(f"no model matches {args.pattern!r}")
+    width = max(map(len, names))
+    for name in names:
+        entry = models.get_entry(name)
+        print(f"{name:<{width}}  {entry.year}  {entry.task:<15} {entry.paper}")
+
+
+def cmd_info(args):
+    from garden import models
+
+    info = models.info(args.name)
+    for key in ("name", "paper", "year", "arxiv", "task", "input_shape", "parameters"):
+        value = f"{info[key]:,}" if key == "parameters" else info[key]
+        print(f"{key + ':':<13}{value}")
+    print(f"{'arguments:':<13}{', '.join(info['arguments'])}")
+    print(f"\n{info['doc']}")
+
+
+def cmd_data_prepare(args):
+    from garden import data
+
+    path = data.prepare(args.name, root=args.root)
+    print(f"wrote {path}")
+
+
+def cmd_train(args):
+    from garden import training
+
+    training.train(args.recipe, runs_dir=args.runs_dir, export_dir=args.export_dir,
+                   fresh=args.fresh)
+
+
+def cmd_export(args):
+    import keras
+
+    from garden import data, export
+
+    if not Path(args.model).is_file():
+        raise UsageError(f"model file {args.model!r} does not exist")
+    model = keras.saving.load_model(args.model)
+    if args.output.endswith(".tflite"):
+        samples = None
+        if args.data:
+            _, height, width, channels = model.input_shape
+            samples = data.load(args.data, "train", image_size=(height, width),
+                                channels=channels, shuffle=False)
+        quantize = None if args.quantize == "float" else args.quantize
+        path = export.tflite(model, args.output, quantize=quantize, representative_data=samples)
+        print(f"wrote {path}")
+        if samples is not None:
+            test = data.load(args.data, "test", image_size=(height, width), channels=channels,
+                             shuffle=False)
+            for key, value in export.verify(model, path, test).as_dict().items():
+                print(f"{key + ':':<16}{value}")
+    else:
+        if args.quantize != "float":
+            raise UsageError("--quantize applies to .tflite outputs only")
+        print(f"wrote {export.saved_model(model, args.output)}")
+
+
+def cmd_demo(args):
+    from garden import demo
+
+    demo.run(runs_dir=args.runs_dir, export_dir=args.export_dir, fresh=args.fresh)
+
+
+def _parser():
+    parser = _Parser(prog="garden", description="A Keras 3 model garden.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = commands.add_parser("list", help="list registered models")
+    p.add_argument("pattern", nargs="?", default="*", help="wildcard, e.g. 'vgg*'")
+    p.set_defaults(func=cmd_list)
+
+    p = commands.add_parser("info", help="describe one model")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_info)
+
+    p = commands.add_parser("data", help="datasets")
+    data_commands = p.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    p = data_commands.add_parser("prepare", help="write a dataset as TFRecord shards")
+    p.add_argument("name", help="digits, or tfds:NAME for a tensorflow-datasets dataset")
+    p.add_argument("--root", default="tfrecords", help="data directory (default: tfrecords)")
+    p.set_defaults(func=cmd_data_prepare)
+
+    def run_options(p):
+        p.add_argument("--runs-dir", default="runs", help="run directories (default: runs)")
+        p.add_argument("--export-dir", default="saved_models",
+                       help="export directory (default: saved_models)")
+        p.add_argument("--fresh", action="store_true",
+                       help="start over instead of resuming or reusing finished runs")
+
+    p = commands.add_parser("train", help="train a recipe")
+    p.add_argument("recipe", help="a TOML recipe, e.g. training/mobilenet_v1_digits.toml")
+    run_options(p)
+    p.set_defaults(func=cmd_train)
+
+    p = commands.add_parser("export", help="export a .keras model")
+    p.add_argument("model", help="a .keras file")
+    p.add_argument("output", help="a .tflite file, or a directory for a SavedModel")
+    p.add_argument("--quantize", choices=QUANTIZE, default="float")
+    p.add_argument("--data", help="dataset for int8 calibration and verification, e.g. digits")
+    p.set_defaults(func=cmd_export)
+
+    p = commands.add_parser("demo", help="train, export and verify MobileNet v1 on digits")
+    run_options(p)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    try:
+        args = _parser().parse_args(argv)
+        args.func(args)
+    except (UsageError, ValueError, FileNotFoundError) as e:
+        message = str(e).strip().splitlines() or [type(e).__name__]
+        print(f"garden: error: {' '.join(line.strip() for line in message)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
