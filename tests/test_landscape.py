@@ -17,13 +17,13 @@ def tiny():
     """A small CNN with every kernel layout the normaliser handles, and 48 labelled images."""
     keras.utils.set_random_seed(1)
     inputs = keras.Input((8, 8, 2))
-    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
-    x = keras.layers.BatchNormalization()(x)
-    x = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(x)
-    x = keras.layers.SeparableConv2D(4, 3, strides=2, activation="relu")(x)
-    x = keras.layers.Conv2DTranspose(3, 2, strides=2)(x)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same", name="depthwise")(x)
+    x = keras.layers.SeparableConv2D(4, 3, strides=2, activation="relu", name="separable")(x)
+    x = keras.layers.Conv2DTranspose(3, 2, strides=2, name="transposed")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    model = keras.Model(inputs, keras.layers.Dense(5)(x))
+    model = keras.Model(inputs, keras.layers.Dense(5, name="dense")(x))
     rng = np.random.default_rng(0)
     x = rng.random((48, 8, 8, 2), dtype=np.float32)
     y = rng.integers(0, 5, 48).astype("int32")
@@ -41,8 +41,8 @@ def test_directions_are_filter_normalised(tiny):
     model, _, _ = tiny
     direction = landscape.filter_normalized_direction(model, seed=3)
     layouts = {  # Keras kernel layouts: which axes index the filters
-        "conv2d": (3,), "depthwise_conv2d": (2, 3), "separable_conv2d": None,
-        "conv2d_transpose": (2,), "dense": (1,),
+        "conv/kernel": (3,), "depthwise/kernel": (2, 3), "separable/depthwise_kernel": (2, 3),
+        "separable/pointwise_kernel": (3,), "transposed/kernel": (2,), "dense/kernel": (1,),
     }
     checked = 0
     for variable, d in zip(model.trainable_variables, direction, strict=True):
@@ -51,8 +51,7 @@ def test_directions_are_filter_normalised(tiny):
         if w.ndim <= 1:  # biases, BN gamma and beta
             assert not d.any(), variable.path
             continue
-        layer = variable.path.split("/")[0]
-        keep = layouts[layer] or ((2, 3) if "depthwise" in variable.path else (3,))
+        keep = layouts[variable.path]
         np.testing.assert_allclose(_filter_norms(d, keep), _filter_norms(w, keep), rtol=1e-5)
         assert not np.allclose(d, w)
         checked += 1

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from garden.tools._files import save_figure
+from garden.tools._figures import save_figure
 
 
 @dataclasses.dataclass(frozen=True)
