@@ -1,11 +1,12 @@
 """The `garden` command: a thin wrapper over the library.
 
     garden list [PATTERN]            registered models with their papers
-    garden info NAME                 one model: paper, arguments, parameters
+    garden info NAME [--layers]      one model: paper, arguments, parameters, multiply-adds
     garden data prepare NAME         write a dataset as TFRecords (digits, tfds:NAME)
     garden train RECIPE.toml         train a recipe (training/*.toml)
     garden export MODEL.keras OUT    SavedModel directory or .tflite file, optionally verified
     garden demo                      the main job on the embedded digits
+    garden conv-arith --input 5 ...  output size of a convolution (Dumoulin & Visin), GIF
 
 Bad input prints one line on stderr and exits with status 2.
 """
@@ -39,13 +40,22 @@ def cmd_list(args):
 
 
 def cmd_info(args):
-    from garden import models
+    from garden import models, tools
 
     info = models.info(args.name)
     for key in ("name", "paper", "year", "arxiv", "task", "input_shape", "parameters"):
         value = f"{info[key]:,}" if key == "parameters" else info[key]
         print(f"{key + ':':<13}{value}")
     print(f"{'arguments:':<13}{', '.join(info['arguments'])}")
+    try:
+        profile = tools.profile(models.build(args.name))
+    except ValueError as e:  # e.g. a default input of unknown size
+        print(f"{'mult-adds:':<13}unknown ({e})")
+    else:
+        print(f"{'mult-adds:':<13}{profile.multiply_adds:,} per example "
+              f"({profile.multiply_adds / 1e6:.1f}M; convolution, dense and recurrent kernels)")
+        if args.layers:
+            print(f"\n{profile.table()}")
     print(f"\n{info['doc']}")
 
 
@@ -97,6 +107,59 @@ def cmd_demo(args):
     demo.run(runs_dir=args.runs_dir, export_dir=args.export_dir, fresh=args.fresh)
 
 
+def _axes(text, name):
+    """A comma-separated list of per-axis values: ints, or padding names."""
+    values = []
+    for item in str(text).split(","):
+        item = item.strip()
+        if item.lstrip("-").isdigit():
+            values.append(int(item))
+        elif name == "padding" and item:
+            values.append(item)
+        else:
+            raise UsageError(f"--{name.replace('_', '-')} {text!r}: use integers separated by commas")
+    return values
+
+
+def cmd_conv_arith(args):
+    from garden import tools
+
+    given = {name: _axes(getattr(args, name), name)
+             for name in ("input", "kernel", "stride", "padding", "dilation", "output_padding")
+             if getattr(args, name) is not None}
+    axes = max(len(values) for values in given.values())
+    if any(len(values) not in (1, axes) for values in given.values()):
+        raise UsageError(f"give 1 or {axes} comma-separated values for every option")
+    per_axis = [{name: values[k % len(values)] for name, values in given.items()}
+                for k in range(axes)]
+    if args.kind != "transposed" and "output_padding" in given:
+        raise UsageError("--output-padding applies to --kind transposed only")
+    results = []
+    for axis in per_axis:
+        common = dict(strides=axis.get("stride", None if args.kind == "pool" else 1),
+                      padding=axis.get("padding", 0))
+        if args.kind == "pool":
+            result = tools.pool_arithmetic(axis["input"], axis["kernel"], **common)
+        elif args.kind == "transposed":
+            result = tools.transposed_conv_arithmetic(
+                axis["input"], axis["kernel"], output_padding=axis.get("output_padding"),
+                dilation_rate=axis.get("dilation", 1), **common)
+        else:
+            result = tools.conv_arithmetic(axis["input"], axis["kernel"],
+                                           dilation_rate=axis.get("dilation", 1), **common)
+        results.append(result)
+        print(result)
+        if result.kind == "transposed convolution":
+            stretched, (before, after) = result.equivalent_convolution
+            print(f"  = unit-stride convolution of the kernel over {stretched} stretched inputs "
+                  f"(s - 1 zeros between inputs) padded ({before}, {after})")
+    print(f"output shape: {tuple(r.output_size for r in results)}")
+    if args.gif:
+        if len(set(results)) != 1:
+            raise UsageError("--gif draws a square case: give the same values for every axis")
+        print(f"wrote {tools.animate(results[0], args.gif)}")
+
+
 def _parser():
     parser = _Parser(prog="garden", description="A Keras 3 model garden.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -107,6 +170,8 @@ def _parser():
 
     p = commands.add_parser("info", help="describe one model")
     p.add_argument("name")
+    p.add_argument("--layers", action="store_true",
+                   help="also print parameters and multiply-adds of every layer")
     p.set_defaults(func=cmd_info)
 
     p = commands.add_parser("data", help="datasets")
@@ -134,6 +199,20 @@ def _parser():
     p.add_argument("--quantize", choices=QUANTIZE, default="float")
     p.add_argument("--data", help="dataset for int8 calibration and verification, e.g. digits")
     p.set_defaults(func=cmd_export)
+
+    p = commands.add_parser(
+        "conv-arith", help="output size of a convolution, pooling or transposed convolution",
+        description="Convolution arithmetic (Dumoulin & Visin 2016). Every option takes one "
+        "value, or one per axis separated by commas (e.g. --input 5,7).")
+    p.add_argument("--kind", choices=("conv", "pool", "transposed"), default="conv")
+    p.add_argument("--input", required=True, help="input size i (i' for transposed)")
+    p.add_argument("--kernel", required=True, help="kernel (window) size k")
+    p.add_argument("--stride", help="stride s (default 1; pooling: the window size)")
+    p.add_argument("--padding", help="p, or valid, half, full, same, causal (default 0)")
+    p.add_argument("--dilation", help="dilation rate d (default 1)")
+    p.add_argument("--output-padding", help="a, for --kind transposed (default: Keras')")
+    p.add_argument("--gif", help="write an animated GIF of the (square) case to this path")
+    p.set_defaults(func=cmd_conv_arith)
 
     p = commands.add_parser("demo", help="train, export and verify MobileNet v1 on digits")
     run_options(p)

@@ -228,3 +228,24 @@ def test_animation_has_one_frame_per_output_unit(tmp_path):
         gif.seek(gif.n_frames - 1)
         last = np.asarray(gif.convert("RGB"))
     assert not np.array_equal(first, last)  # the kernel moved
+
+
+def test_command_line_prints_every_axis_and_writes_the_gif(capsys, tmp_path):
+    from garden.cli import main
+
+    gif = tmp_path / "same.gif"
+    assert main(["conv-arith", "--input", "7,8", "--kernel", "3", "--stride", "2",
+                 "--padding", "same"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("convolution: i=7, k=3, s=2, p=1 -> o=4 (Relationship 6")
+    assert lines[1].startswith("convolution: i=8, k=3, s=2, p=(0, 1) -> o=4")
+    assert lines[2] == "output shape: (4, 4)"
+
+    assert main(["conv-arith", "--kind", "transposed", "--input", "2", "--kernel", "2",
+                 "--stride", "2", "--gif", str(gif)]) == 0
+    out = capsys.readouterr().out
+    assert "o'=4 (Relationship 12" in out and f"wrote {gif}" in out
+    assert gif.is_file()
+
+    assert main(["conv-arith", "--input", "2", "--kernel", "5"]) == 2
+    assert "kernel_size=5" in capsys.readouterr().err

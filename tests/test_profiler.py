@@ -168,3 +168,12 @@ def test_as_dict_is_plain_data():
     data = profile(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])).as_dict()
     assert data["multiply_adds"] == 6 and data["params"] == 8
     assert data["layers"][0]["output_shape"] == (None, 2)
+
+
+def test_garden_info_shows_multiply_adds(capsys):
+    from garden.cli import main
+
+    assert main(["info", "mobilenet_v1", "--layers"]) == 0
+    out = capsys.readouterr().out
+    assert "mult-adds:   568,740,352 per example (568.7M" in out
+    assert "conv_dw_13" in out and "4,253,864 parameters" in out
