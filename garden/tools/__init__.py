@@ -22,6 +22,7 @@ from garden.tools.landscape import (
     trainable_weights,
     trajectory,
 )
+from garden.tools.learning_curve import LearningCurve, learning_curve, plot_learning_curve
 from garden.tools.profiler import LayerProfile, Profile, layer_multiply_adds, profile
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Arithmetic",
     "Curve",
     "LayerProfile",
+    "LearningCurve",
     "Profile",
     "Surface",
     "Trajectory",
@@ -37,10 +39,12 @@ __all__ = [
     "filter_normalized_direction",
     "interpolate",
     "layer_multiply_adds",
+    "learning_curve",
     "loss_curve",
     "loss_surface",
     "plot_contour",
     "plot_curves",
+    "plot_learning_curve",
     "plot_surface_3d",
     "pool_arithmetic",
     "profile",
