@@ -8,6 +8,7 @@ from garden.tools.conv_arithmetic import (
     pool_arithmetic,
     transposed_conv_arithmetic,
 )
+from garden.tools.deep_dream import deep_dream, dream_model, dream_objective, save_image
 from garden.tools.landscape import (
     Curve,
     Surface,
@@ -36,6 +37,9 @@ __all__ = [
     "Trajectory",
     "animate",
     "conv_arithmetic",
+    "deep_dream",
+    "dream_model",
+    "dream_objective",
     "filter_normalized_direction",
     "interpolate",
     "layer_multiply_adds",
@@ -48,6 +52,7 @@ __all__ = [
     "plot_surface_3d",
     "pool_arithmetic",
     "profile",
+    "save_image",
     "trainable_weights",
     "trajectory",
     "transposed_conv_arithmetic",
