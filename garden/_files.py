@@ -22,10 +22,15 @@ def atomic_path(path, *, directory=False):
         tmp.mkdir()
     try:
         yield tmp
+        old = workdir / "old"
         if directory and path.exists():
-            old = workdir / "old"
             os.replace(path, old)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            if old.exists():  # put the previous copy back rather than lose it with `workdir`
+                os.replace(old, path)
+            raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -177,28 +177,45 @@ def build_data(recipe, seed):
     return train, test
 
 
+def _instantiate(spec, where, *modules):
+    """`class_name(**config)` from a `{class_name, config}` table, the class looked up in order
+    in `modules`."""
+    name = str(spec.get("class_name"))
+    for module in modules:
+        cls = getattr(module, name, None)
+        if isinstance(cls, type):
+            return cls(**spec.get("config", {}))
+    places = " or ".join(m.__name__ for m in modules)
+    raise ValueError(f"{where}: unknown class_name {name!r}; use a class of {places}")
+
+
 def build_callbacks(specs):
     """Callbacks from `{class_name, config}` tables, looked up in garden.callbacks then keras."""
-    built = []
-    for spec in specs:
-        name = spec.get("class_name")
-        cls = getattr(garden_callbacks, str(name), None) or getattr(keras.callbacks, str(name), None)
-        if cls is None:
-            raise ValueError(
-                f"[train] callbacks: unknown callback {name!r}; use a class of garden.callbacks "
-                "or keras.callbacks"
-            )
-        built.append(cls(**spec.get("config", {})))
-    return built
+    return [
+        _instantiate(spec, "[train] callbacks", garden_callbacks, keras.callbacks)
+        for spec in specs
+    ]
+
+
+def build_optimizer(spec):
+    """The optimizer from a Keras identifier or `{class_name, config}`; a `learning_rate` given
+    as a table is a schedule of garden.callbacks or keras.optimizers.schedules."""
+    spec = copy.deepcopy(spec)
+    config = spec.get("config", {}) if isinstance(spec, dict) else {}
+    if isinstance(config.get("learning_rate"), dict):
+        config["learning_rate"] = _instantiate(
+            config["learning_rate"], "[train] optimizer learning_rate",
+            garden_callbacks, keras.optimizers.schedules,
+        )
+    return keras.optimizers.get(spec)
 
 
 def compile_model(model, train_cfg):
     """Compiles with the recipe's optimizer, loss and metrics (Keras identifiers or configs)."""
-    optimizer = keras.optimizers.get(copy.deepcopy(train_cfg.get("optimizer", "adam")))
     loss = train_cfg.get("loss", "sparse_categorical_crossentropy")
     loss = keras.losses.get(copy.deepcopy(loss)) if isinstance(loss, dict) else loss
     model.compile(
-        optimizer=optimizer,
+        optimizer=build_optimizer(train_cfg.get("optimizer", "adam")),
         loss=loss,
         loss_weights=train_cfg.get("loss_weights"),
         metrics=train_cfg.get("metrics", ["accuracy"]),
@@ -211,6 +228,7 @@ def fit(run):
         run.train_data,
         epochs=run.epochs,
         callbacks=run.callbacks,
+        shuffle=False,  # garden.data.load shuffles the training split itself
         verbose=1 if sys.stdout.isatty() else 2,
     )
     scores = run.model.evaluate(run.test_data, return_dict=True, verbose=0)
@@ -229,12 +247,22 @@ def _procedure(recipe):
 
 
 def _history(run_dir):
+    """The per-epoch log of CSVLogger as `{metric: [values]}` (its "NA" cells become NaN)."""
     path = run_dir / "history.csv"
     if not path.exists():
         return {}
     with open(path) as f:
         rows = list(csv.DictReader(f))
-    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {}) if k != "epoch"}
+    if not rows:
+        return {}
+
+    def number(text):
+        try:
+            return float(text)
+        except ValueError:
+            return float("nan")
+
+    return {k: [number(r[k]) for r in rows] for k in rows[0] if k != "epoch"}
 
 
 def plot_history(history, path, title=""):

@@ -1,1 +1,25 @@
-"""Datasets: TFRecord writing and `tf.data` loading, and the embedded default data."""
+"""Datasets: TFRecord writing and `tf.data` loading, and the embedded default data.
+
+`prepare` writes a dataset once as TFRecord shards with a `manifest.json` (counts, shapes, a
+SHA-256 per shard) under `tfrecords/`; `load` reads it back as a batched `tf.data.Dataset` of
+`(float32 images in [0, 1], int64 labels)`, checking the shards first. scikit-learn's handwritten
+digits are embedded (no download; prepared on first use); any image-classification dataset of
+tensorflow-datasets is prepared with `garden data prepare tfds:NAME`. Datasets generated in memory
+are added with `register_dataset` and loaded the same way.
+
+Example:
+
+```python
+from garden import data
+
+train = data.load("digits", "train", image_size=(32, 32), channels=3, batch_size=64)
+test = data.load("digits", "test", image_size=(32, 32), channels=3, batch_size=64)
+classes = data.info("digits")["num_classes"]  # 10
+```
+"""
+
+from garden.data._pipeline import info, load, prepare
+from garden.data._records import CorruptShardError
+from garden.data._registry import register_dataset
+
+__all__ = ["CorruptShardError", "info", "load", "prepare", "register_dataset"]

@@ -1,1 +1,23 @@
-"""Export to SavedModel and TFLite, and parity checks of the exported files."""
+"""Export to SavedModel and TFLite (LiteRT), and parity checks of the exported files.
+
+    import numpy as np
+    from garden import export, models
+
+    model = models.mobilenet_v1(alpha=0.25, input_shape=(32, 32, 3), classes=4)
+    images = np.random.rand(100, 32, 32, 3).astype("float32")  # or a tf.data.Dataset of (x, y)
+    export.saved_model(model, "saved_models/mobilenet")
+    export.tflite(model, "saved_models/mobilenet.tflite")
+    export.tflite(model, "saved_models/mobilenet_int8.tflite", quantize="int8",
+                  representative_data=images)
+    report = export.verify(model, "saved_models/mobilenet_int8.tflite", images)
+    print(report.as_dict())  # kind, max_abs_diff, top1_agreement, size_bytes, latency_ms, ...
+
+Every file is written atomically: an interrupted export never leaves a partial artifact under
+the final name, and an earlier export there is replaced only by a complete new one. TFLite files
+are run with LiteRT's interpreter (`ai_edge_litert`), the successor of `tf.lite.Interpreter`.
+"""
+
+from garden.export._convert import QUANTIZE, saved_model, tflite
+from garden.export._litert import VerifyReport, run_tflite, verify
+
+__all__ = ["QUANTIZE", "VerifyReport", "run_tflite", "saved_model", "tflite", "verify"]
