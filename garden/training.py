@@ -9,6 +9,7 @@ resume from its last finished epoch, and returns (and prints) a table of the res
 import copy
 import csv
 import dataclasses
+import functools
 import importlib
 import json
 import shutil
@@ -236,14 +237,21 @@ def fit(run):
 
 
 def _procedure(recipe):
+    """The recipe's procedure: `"module:function"`, or a table `{function = "module:function",
+    ...}` whose other keys are passed to the function as keyword arguments."""
     spec = recipe.get("train", {}).get("procedure", "garden.training:fit")
-    module_name, _, func_name = spec.partition(":")
+    options = {}
+    if isinstance(spec, dict):
+        options = dict(spec)
+        spec = options.pop("function", None)
+    module_name, _, func_name = str(spec).partition(":")
     try:
-        return getattr(importlib.import_module(module_name), func_name)
-    except (ImportError, AttributeError):
+        function = getattr(importlib.import_module(module_name), func_name)
+    except (ImportError, AttributeError, ValueError):
         raise ValueError(
             f"[train] procedure={spec!r} is not a 'module:function' that exists"
         ) from None
+    return functools.partial(function, **options)
 
 
 def _history(run_dir):

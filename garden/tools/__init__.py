@@ -1,5 +1,12 @@
 """Analysis tools: each takes a model, a loss and data; the `garden` command wraps them."""
 
+from garden.tools.compute import (
+    ComputePoint,
+    compute_points,
+    format_points,
+    plot_accuracy_vs_compute,
+    power_law,
+)
 from garden.tools.conv_arithmetic import (
     RELATIONSHIPS,
     Arithmetic,
@@ -29,6 +36,7 @@ from garden.tools.profiler import LayerProfile, Profile, layer_multiply_adds, pr
 __all__ = [
     "RELATIONSHIPS",
     "Arithmetic",
+    "ComputePoint",
     "Curve",
     "LayerProfile",
     "LearningCurve",
@@ -36,21 +44,25 @@ __all__ = [
     "Surface",
     "Trajectory",
     "animate",
+    "compute_points",
     "conv_arithmetic",
     "deep_dream",
     "dream_model",
     "dream_objective",
     "filter_normalized_direction",
+    "format_points",
     "interpolate",
     "layer_multiply_adds",
     "learning_curve",
     "loss_curve",
     "loss_surface",
+    "plot_accuracy_vs_compute",
     "plot_contour",
     "plot_curves",
     "plot_learning_curve",
     "plot_surface_3d",
     "pool_arithmetic",
+    "power_law",
     "profile",
     "save_image",
     "trainable_weights",

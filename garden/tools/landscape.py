@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from garden._files import atomic_path
 from garden.tools._figures import save_figure
 
 
@@ -239,6 +240,43 @@ def trajectory(model, loss, data, checkpoints, *, steps=21, margin=0.3):
     return Trajectory(surface, path, explained)
 
 
+def surface_procedure(run, *, steps=21, span=1.0, examples=512, radius=0.5, seed=0):
+    """A recipe procedure (`garden train`): trains as the default procedure does, then measures
+    the loss surface of the trained model on a plane of two filter-normalised directions.
+
+    Writes `surface.npz` (the grid), `contour.png` and `surface.png` in the run's directory and
+    returns the test metrics with three numbers that describe the surface: the loss at the centre,
+    the mean loss on the circle of `radius` (`Surface.loss_at_radius`) and the non-convex fraction
+    within that radius (`Surface.nonconvex_fraction`).
+
+    Args:
+        run: garden.training.Run.
+        steps: int. Grid points along each direction. Defaults to 21.
+        span: float. The grid covers [-span, span] along both directions. Defaults to 1.0.
+        examples: int. Training examples the loss is averaged over. Defaults to 512.
+        radius: float. Where the surface's growth and convexity are measured. Defaults to 0.5.
+        seed: int. Seed of the directions. Defaults to 0.
+    """
+    from garden import training
+    from garden.tools._data import as_arrays
+
+    scores = training.fit(run)
+    data = as_arrays(run.train_data, limit=examples)
+    surface = loss_surface(run.model, run.model.loss, data, span=(-span, span), steps=steps,
+                           seed=seed)
+    with atomic_path(run.run_dir / "surface.npz") as tmp:
+        np.savez(tmp, alphas=surface.alphas, betas=surface.betas, losses=surface.losses)
+    title = f"{run.recipe['name']} {run.variant}"
+    plot_contour(surface, run.run_dir / "contour.png", title=title)
+    plot_surface_3d(surface, run.run_dir / "surface.png", title=title)
+    return {
+        **scores,
+        "surface_centre_loss": float(surface.losses[steps // 2, steps // 2]),
+        "surface_loss_at_radius": surface.loss_at_radius(radius),
+        "surface_nonconvex_fraction": surface.nonconvex_fraction(radius),
+    }
+
+
 def plot_curves(curves, path, *, labels=None, title=None, xlabel="alpha"):
     """Plots one or more `Curve`s on shared axes; returns `path`."""
     from matplotlib.figure import Figure
@@ -262,20 +300,18 @@ def plot_curves(curves, path, *, labels=None, title=None, xlabel="alpha"):
 def plot_contour(surface, path, *, trajectory_path=None, levels=None, title=None):
     """Contour plot of a `Surface` (optionally with a projected training path); returns `path`.
 
-    `levels` defaults to 30 levels of the loss between its minimum and five times its centre
-    value (capped at the maximum), so the basin is resolved even when the borders are high.
+    `levels` defaults to 20 equal steps over the 10 loss units above the minimum, as Li et al.
+    draw their contours (0.1 to 10 by 0.5), so surfaces of different models compare directly.
     """
     from matplotlib.figure import Figure
 
     z = surface.losses
     if levels is None:
-        centre = _bilinear(surface, 0.0, 0.0)
-        levels = np.linspace(z.min(), min(z.max(), z.min() + 5 * max(centre - z.min(), 1e-3) + 1),
-                             30)
+        levels = np.linspace(z.min(), min(z.max(), z.min() + 10.0), 21)[1:]
     figure = Figure(figsize=(4.5, 4))
     axes = figure.subplots()
     contours = axes.contour(surface.alphas, surface.betas, z.T, levels=levels, cmap="viridis")
-    axes.clabel(contours, contours.levels[::6], fontsize=6, fmt="%.2f")
+    axes.clabel(contours, contours.levels[::4], fontsize=6, fmt="%.2f")
     if trajectory_path is not None:
         axes.plot(trajectory_path[:, 0], trajectory_path[:, 1], "o-", color="tab:red",
                   markersize=3)
@@ -289,11 +325,13 @@ def plot_contour(surface, path, *, trajectory_path=None, levels=None, title=None
 
 
 def plot_surface_3d(surface, path, *, title=None, zmax=None):
-    """3-D surface plot of a `Surface`, clipped at `zmax` if given; returns `path`."""
+    """3-D surface plot of a `Surface`, clipped at `zmax` (default: 10 above the minimum, as
+    the contours); returns `path`."""
     from matplotlib.figure import Figure
 
     a, b = np.meshgrid(surface.alphas, surface.betas, indexing="ij")
-    z = surface.losses if zmax is None else np.minimum(surface.losses, zmax)
+    zmax = surface.losses.min() + 10.0 if zmax is None else zmax
+    z = np.minimum(surface.losses, zmax)
     figure = Figure(figsize=(5, 4))
     axes = figure.add_subplot(projection="3d")
     axes.plot_surface(a, b, z, cmap="viridis", linewidth=0, antialiased=True)

@@ -7,6 +7,7 @@ Reference:
 """
 
 import dataclasses
+import json
 
 import numpy as np
 
@@ -104,6 +105,40 @@ def learning_curve(build, train_data, test_data, sizes, *, steps, batch_size=32,
                                  f"{sorted(result)}.")
             scores[row, column] = result[metric]
     return LearningCurve(sizes, scores, metric)
+
+
+def procedure(run, *, sizes, steps, seeds=(0,)):
+    """A recipe procedure (`garden train`): the learning curve of the recipe's model and data.
+
+    Every point trains a fresh model built and compiled from the recipe, with the recipe's batch
+    size, on a subset of the training split, and evaluates it on the test split. Writes
+    `learning_curve.png` and `learning_curve.json` in the run's directory and returns the fitted
+    slope and intercept with the test accuracy at every size (`test_accuracy_N`).
+
+    Args:
+        run: garden.training.Run.
+        sizes: list of int. Training-set sizes.
+        steps: int. Gradient steps per training run.
+        seeds: list of int. Subset and initialisation seeds. Defaults to (0,).
+    """
+    from garden import training
+    from garden._files import write_text
+    from garden.tools._data import as_arrays
+
+    def build():
+        model = training.build_model(run.recipe)
+        training.compile_model(model, run.recipe.get("train", {}))
+        return model
+
+    curve = learning_curve(build, as_arrays(run.train_data), run.test_data, sizes, steps=steps,
+                           batch_size=run.recipe["data"].get("batch_size", 32), seeds=seeds)
+    plot_learning_curve(curve, run.run_dir / "learning_curve.png",
+                        title=f"{run.recipe['name']}: {run.model.name}")
+    write_text(run.run_dir / "learning_curve.json", json.dumps(curve.as_dict(), indent=2))
+    intercept, slope = curve.fit
+    means = curve.scores.mean(axis=1)
+    return {"slope_per_decade": slope, "intercept": intercept,
+            **{f"test_{curve.metric}_{n}": float(m) for n, m in zip(curve.sizes, means)}}
 
 
 def plot_learning_curve(curve, path, *, title=None, label=None):
