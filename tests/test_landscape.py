@@ -160,6 +160,7 @@ def test_plots_are_written(tiny, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["contour.png", "curve.png", "surface.png"]
 
 
+@pytest.mark.slow  # trains through the recipe runner: tracing MobileNet's train step
 def test_recipe_procedure_trains_then_measures_the_surface(tmp_path, monkeypatch):
     from garden import training
 

@@ -47,6 +47,7 @@ def test_bad_sizes_name_the_argument(sizes):
         learning_curve(None, (np.zeros((100, 2)), np.zeros(100)), None, sizes, steps=1)
 
 
+@pytest.mark.slow  # trains through the recipe runner: tracing MobileNet's train step
 def test_recipe_procedure(tmp_path, monkeypatch):
     from garden import training
 
