@@ -7,6 +7,8 @@
     garden export MODEL.keras OUT    SavedModel directory or .tflite file, optionally verified
     garden demo                      the main job on the embedded digits
     garden conv-arith --input 5 ...  output size of a convolution (Dumoulin & Visin), GIF
+    garden dream MODEL --layers L    DeepDream a photograph with a classifier's layers
+    garden compute RECIPE...         accuracy against multiply-adds of trained recipes
 
 Bad input prints one line on stderr and exits with status 2.
 """
@@ -160,6 +162,38 @@ def cmd_conv_arith(args):
         print(f"wrote {tools.animate(results[0], args.gif)}")
 
 
+def cmd_dream(args):
+    import keras
+
+    from garden import models, tools
+
+    if Path(args.model).is_file():
+        model = keras.saving.load_model(args.model)
+    else:
+        model = models.build(args.model)
+    image = tools.load_image(args.image, channels=model.input_shape[-1], size=args.size)
+    layers = [name.strip() for name in args.layers.split(",")]
+    before = tools.dream_objective(model, image, layers)
+    dreamed = tools.deep_dream(model, image, layers, steps=args.steps, step_size=args.step_size,
+                               octaves=args.octaves, octave_scale=args.octave_scale,
+                               jitter=args.jitter, seed=args.seed)
+    after = tools.dream_objective(model, dreamed, layers)
+    print(f"mean squared activation of {', '.join(layers)}: {before:.4g} -> {after:.4g}")
+    print(f"wrote {tools.save_image(dreamed, args.output)}")
+
+
+def cmd_compute(args):
+    from garden import tools
+
+    points = tools.compute_points(args.recipes, runs_dir=args.runs_dir, metric=args.metric)
+    print(tools.format_points(points))
+    if len(points) >= 2:
+        _, slope = tools.power_law(points)
+        print(f"\nfitted power law: test error ~ multiply-adds^{slope:.3f}")
+    if args.output:
+        print(f"wrote {tools.plot_accuracy_vs_compute(points, args.output)}")
+
+
 def _parser():
     parser = _Parser(prog="garden", description="A Keras 3 model garden.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -213,6 +247,28 @@ def _parser():
     p.add_argument("--output-padding", help="a, for --kind transposed (default: Keras')")
     p.add_argument("--gif", help="write an animated GIF of the (square) case to this path")
     p.set_defaults(func=cmd_conv_arith)
+
+    p = commands.add_parser("dream", help="DeepDream a photograph with a classifier's layers")
+    p.add_argument("model", help="a .keras file, or a registered model name (untrained)")
+    p.add_argument("--layers", required=True, help="comma-separated layer names to amplify")
+    p.add_argument("--image", default="astronaut",
+                   help="a scikit-image photograph name or an image file (default: astronaut)")
+    p.add_argument("--size", type=int, default=256, help="longer side in pixels (default 256)")
+    p.add_argument("--steps", type=int, default=20, help="steps per octave (default 20)")
+    p.add_argument("--step-size", type=float, default=0.01, help="default 0.01")
+    p.add_argument("--octaves", type=int, default=3, help="default 3")
+    p.add_argument("--octave-scale", type=float, default=1.4, help="default 1.4")
+    p.add_argument("--jitter", type=int, default=8, help="random shift in pixels (default 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default="dream.png", help="image to write (default dream.png)")
+    p.set_defaults(func=cmd_dream)
+
+    p = commands.add_parser("compute", help="accuracy against multiply-adds of trained recipes")
+    p.add_argument("recipes", nargs="+", help="recipe files trained with `garden train`")
+    p.add_argument("--runs-dir", default="runs", help="run directories (default: runs)")
+    p.add_argument("--metric", default="test_accuracy", help="default: test_accuracy")
+    p.add_argument("--output", help="write the plot (PNG) to this path")
+    p.set_defaults(func=cmd_compute)
 
     p = commands.add_parser("demo", help="train, export and verify MobileNet v1 on digits")
     run_options(p)

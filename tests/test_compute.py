@@ -61,3 +61,17 @@ def test_power_law_fit():
     coefficient, slope = power_law(points)
     assert (coefficient, slope) == pytest.approx((2.0, -0.5))
     assert np.isfinite(power_law(points[:2])[1])
+
+
+def test_command_line_prints_the_table_and_the_fit(tmp_path, capsys, monkeypatch):
+    from garden.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "widths.toml").write_text(RECIPE)
+    (tmp_path / "runs" / "widths").mkdir(parents=True)
+    results = [{"variant": "narrow", "test_accuracy": 0.9}, {"variant": "wide", "test_accuracy": 0.95}]
+    (tmp_path / "runs" / "widths" / "results.json").write_text(json.dumps({"results": results}))
+    assert main(["compute", "widths.toml", "--output", "compute.png"]) == 0
+    out = capsys.readouterr().out
+    assert "| widths/narrow |" in out and "fitted power law: test error ~ multiply-adds^" in out
+    assert (tmp_path / "compute.png").is_file()

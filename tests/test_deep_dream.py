@@ -8,7 +8,7 @@ from skimage import data as photos
 from skimage.transform import resize
 
 from garden.models import mobilenet_v1
-from garden.tools import deep_dream, dream_model, dream_objective, save_image
+from garden.tools import deep_dream, dream_model, dream_objective, load_image, save_image
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +91,26 @@ def test_save_image_round_trips(tmp_path, astronaut):
     path = save_image(astronaut, tmp_path / "dream.png")
     with Image.open(path) as saved:
         np.testing.assert_array_equal(np.asarray(saved), np.round(astronaut * 255).astype("uint8"))
+
+
+def test_load_image_names_files_channels_and_size(tmp_path):
+    coffee = load_image("coffee", size=100)
+    assert coffee.shape == (67, 100, 3) and coffee.dtype == np.float32  # 400x600 photograph
+    camera = load_image("camera", channels=1)
+    np.testing.assert_allclose(camera[..., 0], photos.camera() / 255, atol=1e-6)
+    path = save_image(coffee, tmp_path / "coffee.png")
+    np.testing.assert_allclose(load_image(path), coffee, atol=1 / 255)
+    with pytest.raises(ValueError, match="image='nope'"):
+        load_image("nope")
+
+
+def test_command_line_dreams_a_photograph(tmp_path, capsys):
+    from garden.cli import main
+
+    output = tmp_path / "dream.png"
+    assert main(["dream", "mobilenet_v1", "--layers", "conv1_relu", "--image", "chelsea",
+                 "--size", "48", "--steps", "2", "--octaves", "1", "--output", str(output)]) == 0
+    before, after = capsys.readouterr().out.split(": ")[1].split("\n")[0].split(" -> ")
+    assert float(after) > float(before)
+    with Image.open(output) as dreamed:
+        assert dreamed.size == (48, 32)  # chelsea is 451 wide, 300 high

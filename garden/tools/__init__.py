@@ -15,7 +15,13 @@ from garden.tools.conv_arithmetic import (
     pool_arithmetic,
     transposed_conv_arithmetic,
 )
-from garden.tools.deep_dream import deep_dream, dream_model, dream_objective, save_image
+from garden.tools.deep_dream import (
+    deep_dream,
+    dream_model,
+    dream_objective,
+    load_image,
+    save_image,
+)
 from garden.tools.landscape import (
     Curve,
     Surface,
@@ -54,6 +60,7 @@ __all__ = [
     "interpolate",
     "layer_multiply_adds",
     "learning_curve",
+    "load_image",
     "loss_curve",
     "loss_surface",
     "plot_accuracy_vs_compute",

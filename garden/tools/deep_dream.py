@@ -108,6 +108,43 @@ def dream_objective(model, image, layers):
     return float(_objective(features, tf.constant(np.asarray(image, "float32"))[None]))
 
 
+def load_image(source, *, channels=3, size=None):
+    """A photograph as float32 in [0, 1] with `channels` channels, the longer side resized to
+    `size` if given.
+
+    Args:
+        source: str. The name of one of scikit-image's bundled photographs (`"astronaut"`,
+            `"camera"`, `"coffee"`, `"chelsea"`, ...) or the path of an image file.
+        channels: int. 1 or 3. Defaults to 3.
+        size: int, optional. Length of the longer side after resizing.
+    """
+    import os
+
+    from PIL import Image
+    from skimage import data as photographs
+
+    if os.path.isfile(str(source)):
+        with Image.open(source) as opened:
+            pixels = np.asarray(opened.convert("RGB"))
+    elif callable(getattr(photographs, str(source), None)) and not str(source).startswith("_"):
+        pixels = np.asarray(getattr(photographs, source)())
+    else:
+        raise ValueError(f"image={source!r} is not allowed: use an image file or a scikit-image "
+                         "photograph name (astronaut, camera, coffee, chelsea, ...).")
+    if pixels.ndim != 3 or pixels.shape[-1] not in (1, 3, 4):
+        pixels = np.repeat(pixels.reshape(*pixels.shape[:2], 1), 3, axis=-1)
+    image = tf.image.convert_image_dtype(pixels[..., :3], tf.float32)
+    if channels == 1:
+        image = tf.image.rgb_to_grayscale(image)
+    elif channels != 3:
+        raise ValueError(f"channels={channels!r} is not allowed: use 1 or 3.")
+    if size is not None:
+        scale = size / max(image.shape[:2])
+        image = tf.image.resize(image, [round(d * scale) for d in image.shape[:2]],
+                                antialias=True)
+    return np.clip(np.asarray(image), 0, 1)
+
+
 def save_image(image, path):
     """Writes a float image in [0, 1] as an 8-bit PNG or JPEG, atomically; returns `path`."""
     from PIL import Image
