@@ -131,13 +131,12 @@ def load_image(source, *, channels=3, size=None):
     else:
         raise ValueError(f"image={source!r} is not allowed: use an image file or a scikit-image "
                          "photograph name (astronaut, camera, coffee, chelsea, ...).")
-    if pixels.ndim != 3 or pixels.shape[-1] not in (1, 3, 4):
-        pixels = np.repeat(pixels.reshape(*pixels.shape[:2], 1), 3, axis=-1)
-    image = tf.image.convert_image_dtype(pixels[..., :3], tf.float32)
-    if channels == 1:
-        image = tf.image.rgb_to_grayscale(image)
-    elif channels != 3:
+    if channels not in (1, 3):
         raise ValueError(f"channels={channels!r} is not allowed: use 1 or 3.")
+    pixels = pixels[..., None] if pixels.ndim == 2 else pixels[..., :3]
+    image = tf.image.convert_image_dtype(pixels, tf.float32)
+    if image.shape[-1] != channels:
+        image = (tf.image.rgb_to_grayscale if channels == 1 else tf.image.grayscale_to_rgb)(image)
     if size is not None:
         scale = size / max(image.shape[:2])
         image = tf.image.resize(image, [round(d * scale) for d in image.shape[:2]],
