@@ -224,9 +224,11 @@ def compile_model(model, train_cfg):
 
 
 def fit(run):
-    """The default procedure: `model.fit` on the training split, then evaluate on the test split."""
+    """The default procedure: `model.fit` on the training split (the test split is evaluated after
+    each epoch for the curves only; nothing is selected on it), then the final test scores."""
     run.model.fit(
         run.train_data,
+        validation_data=run.test_data,
         epochs=run.epochs,
         callbacks=run.callbacks,
         shuffle=False,  # garden.data.load shuffles the training split itself
@@ -285,6 +287,9 @@ def plot_history(history, path, title=""):
     for ax, key in zip(axes[0], keys):
         epochs = range(1, len(history[key]) + 1)
         ax.plot(epochs, history[key], label="train")
+        if f"val_{key}" in history:
+            ax.plot(epochs, history[f"val_{key}"], label="test")
+            ax.legend()
         ax.set_xlabel("epoch")
         ax.set_title(key)
         ax.grid(alpha=0.3)
