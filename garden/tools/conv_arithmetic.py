@@ -382,6 +382,9 @@ def animate(arithmetic, path, *, fps=2, cell=0.4):
                     output_cells[row][column].set_facecolor(_SHADE if current else _CYAN)
             canvas.draw()
             frames.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]))
+    # One shared palette: the GIF then stores only what changes between frames.
+    palette = frames[0].quantize(32)
+    frames = [frame.quantize(palette=palette) for frame in frames]
     with atomic_path(path) as temporary:
         frames[0].save(temporary, save_all=True, append_images=frames[1:],
                        duration=int(1000 / fps), loop=0)
