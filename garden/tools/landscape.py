@@ -379,7 +379,7 @@ class _Evaluator:
 
 def _batches(data, batch_size=2048):
     """`data` as a list of (x, y) tensor batches held in memory."""
-    if isinstance(data, tuple) and len(data) == 2 and not isinstance(data[0], tf.data.Dataset):
+    if isinstance(data, tuple):
         x, y = (np.asarray(a) for a in data)
         return [(tf.constant(x[i:i + batch_size]), tf.constant(y[i:i + batch_size]))
                 for i in range(0, len(x), batch_size)]
