@@ -9,7 +9,6 @@ resume from its last finished epoch, and returns (and prints) a table of the res
 import copy
 import csv
 import dataclasses
-import functools
 import importlib
 import json
 import shutil
@@ -39,7 +38,9 @@ SECTIONS = {
     "export": dict,
     "variants": dict,
 }
-TRAIN_KEYS = {"epochs", "optimizer", "loss", "metrics", "callbacks", "procedure", "loss_weights"}
+TRAIN_KEYS = {
+    "epochs", "optimizer", "loss", "metrics", "callbacks", "procedure", "options", "loss_weights",
+}
 EXPORT_FORMATS = ("saved_model", "float", "float16", "dynamic", "int8")
 
 
@@ -239,21 +240,14 @@ def fit(run):
 
 
 def _procedure(recipe):
-    """The recipe's procedure: `"module:function"`, or a table `{function = "module:function",
-    ...}` whose other keys are passed to the function as keyword arguments."""
     spec = recipe.get("train", {}).get("procedure", "garden.training:fit")
-    options = {}
-    if isinstance(spec, dict):
-        options = dict(spec)
-        spec = options.pop("function", None)
-    module_name, _, func_name = str(spec).partition(":")
+    module_name, _, func_name = spec.partition(":")
     try:
-        function = getattr(importlib.import_module(module_name), func_name)
-    except (ImportError, AttributeError, ValueError):
+        return getattr(importlib.import_module(module_name), func_name)
+    except (ImportError, AttributeError):
         raise ValueError(
             f"[train] procedure={spec!r} is not a 'module:function' that exists"
         ) from None
-    return functools.partial(function, **options)
 
 
 def _history(run_dir):
