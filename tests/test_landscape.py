@@ -170,9 +170,8 @@ def test_recipe_procedure_trains_then_measures_the_surface(tmp_path, monkeypatch
         "model": {"name": "mobilenet_v1", "alpha": 0.25, "input_shape": [32, 32, 1],
                   "classes": 10},
         "data": {"name": "digits", "image_size": [32, 32], "channels": 1, "batch_size": 64},
-        "train": {"epochs": 1, "procedure": {
-            "function": "garden.tools.landscape:surface_procedure",
-            "steps": 3, "examples": 40, "radius": 0.5}},
+        "train": {"epochs": 1, "procedure": "garden.tools.landscape:surface_procedure",
+                  "options": {"steps": 3, "examples": 40, "radius": 0.5}},
     }
     result = training.train(recipe, runs_dir=tmp_path / "runs")["results"][0]
     run_dir = tmp_path / "runs" / "surface" / "default" / "seed0"

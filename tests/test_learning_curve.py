@@ -57,8 +57,8 @@ def test_recipe_procedure(tmp_path, monkeypatch):
         "model": {"name": "mobilenet_v1", "alpha": 0.25, "input_shape": [32, 32, 1],
                   "classes": 10},
         "data": {"name": "digits", "image_size": [32, 32], "channels": 1, "batch_size": 16},
-        "train": {"procedure": {"function": "garden.tools.learning_curve:procedure",
-                                "sizes": [20, 40], "steps": 3}},
+        "train": {"procedure": "garden.tools.learning_curve:procedure",
+                  "options": {"sizes": [20, 40], "steps": 3}},
     }
     result = training.train(recipe, runs_dir=tmp_path / "runs")["results"][0]
     assert {"slope_per_decade", "intercept", "test_accuracy_20", "test_accuracy_40"} <= set(result)
@@ -66,3 +66,16 @@ def test_recipe_procedure(tmp_path, monkeypatch):
     saved = json.loads((run_dir / "learning_curve.json").read_text())
     assert saved["sizes"] == [20, 40] and saved["slope"] == pytest.approx(result["slope_per_decade"])
     assert (run_dir / "learning_curve.png").is_file()
+
+
+def test_procedure_options_are_checked():
+    from types import SimpleNamespace
+
+    from garden.tools.learning_curve import procedure
+
+    run = SimpleNamespace(recipe={"train": {"options": {"sizes": [1, 2], "stepz": 3}}})
+    with pytest.raises(ValueError, match="unknown key\\(s\\) stepz"):
+        procedure(run)
+    run.recipe["train"]["options"] = {"sizes": [1, 2]}
+    with pytest.raises(ValueError, match="needs `sizes` and `steps`"):
+        procedure(run)

@@ -240,7 +240,7 @@ def trajectory(model, loss, data, checkpoints, *, steps=21, margin=0.3):
     return Trajectory(surface, path, explained)
 
 
-def surface_procedure(run, *, steps=21, span=1.0, examples=512, radius=0.5, seed=0):
+def surface_procedure(run):
     """A recipe procedure (`garden train`): trains as the default procedure does, then measures
     the loss surface of the trained model on a plane of two filter-normalised directions.
 
@@ -249,21 +249,19 @@ def surface_procedure(run, *, steps=21, span=1.0, examples=512, radius=0.5, seed
     the mean loss on the circle of `radius` (`Surface.loss_at_radius`) and the non-convex fraction
     within that radius (`Surface.nonconvex_fraction`).
 
-    Args:
-        run: garden.training.Run.
-        steps: int. Grid points along each direction. Defaults to 21.
-        span: float. The grid covers [-span, span] along both directions. Defaults to 1.0.
-        examples: int. Training examples the loss is averaged over. Defaults to 512.
-        radius: float. Where the surface's growth and convexity are measured. Defaults to 0.5.
-        seed: int. Seed of the directions. Defaults to 0.
+    `[train] options`: `steps` (grid points along each direction, 21), `span` (the grid covers
+    [-span, span], 1.0), `examples` (training examples the loss averages over, 512), `radius`
+    (where growth and convexity are measured, 0.5), `seed` (of the directions, 0).
     """
     from garden import training
-    from garden.tools._data import as_arrays
+    from garden.tools._procedures import as_arrays, procedure_options
 
+    options = procedure_options(run, steps=21, span=1.0, examples=512, radius=0.5, seed=0)
+    steps, span, radius = options["steps"], options["span"], options["radius"]
     scores = training.fit(run)
-    data = as_arrays(run.train_data, limit=examples)
+    data = as_arrays(run.train_data, limit=options["examples"])
     surface = loss_surface(run.model, run.model.loss, data, span=(-span, span), steps=steps,
-                           seed=seed)
+                           seed=options["seed"])
     with atomic_path(run.run_dir / "surface.npz") as tmp:
         np.savez(tmp, alphas=surface.alphas, betas=surface.betas, losses=surface.losses)
     title = f"{run.recipe['name']} {run.variant}"

@@ -107,7 +107,7 @@ def learning_curve(build, train_data, test_data, sizes, *, steps, batch_size=32,
     return LearningCurve(sizes, scores, metric)
 
 
-def procedure(run, *, sizes, steps, seeds=(0,)):
+def procedure(run):
     """A recipe procedure (`garden train`): the learning curve of the recipe's model and data.
 
     Every point trains a fresh model built and compiled from the recipe, with the recipe's batch
@@ -115,23 +115,25 @@ def procedure(run, *, sizes, steps, seeds=(0,)):
     `learning_curve.png` and `learning_curve.json` in the run's directory and returns the fitted
     slope and intercept with the test accuracy at every size (`test_accuracy_N`).
 
-    Args:
-        run: garden.training.Run.
-        sizes: list of int. Training-set sizes.
-        steps: int. Gradient steps per training run.
-        seeds: list of int. Subset and initialisation seeds. Defaults to (0,).
+    `[train] options`: `sizes` (training-set sizes), `steps` (gradient steps per training run)
+    and `seeds` (subset and initialisation seeds, default [0]).
     """
     from garden import training
     from garden._files import write_text
-    from garden.tools._data import as_arrays
+    from garden.tools._procedures import as_arrays, procedure_options
+
+    options = procedure_options(run, sizes=None, steps=None, seeds=[0])
+    if options["sizes"] is None or options["steps"] is None:
+        raise ValueError("[train] options: the learning curve needs `sizes` and `steps`.")
 
     def build():
         model = training.build_model(run.recipe)
         training.compile_model(model, run.recipe.get("train", {}))
         return model
 
-    curve = learning_curve(build, as_arrays(run.train_data), run.test_data, sizes, steps=steps,
-                           batch_size=run.recipe["data"].get("batch_size", 32), seeds=seeds)
+    curve = learning_curve(build, as_arrays(run.train_data), run.test_data, options["sizes"],
+                           steps=options["steps"], seeds=options["seeds"],
+                           batch_size=run.recipe["data"].get("batch_size", 32))
     plot_learning_curve(curve, run.run_dir / "learning_curve.png",
                         title=f"{run.recipe['name']}: {run.model.name}")
     write_text(run.run_dir / "learning_curve.json", json.dumps(curve.as_dict(), indent=2))

@@ -1,6 +1,16 @@
-"""Turning a dataset of batches into arrays, for tools that need indexable data."""
+"""Helpers of the tools' recipe procedures (`garden train`)."""
 
 import numpy as np
+
+
+def procedure_options(run, **defaults):
+    """The recipe's `[train] options` merged over `defaults`; unknown keys are refused."""
+    options = dict(run.recipe.get("train", {}).get("options", {}))
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ValueError(f"[train] options: unknown key(s) {', '.join(unknown)}; allowed: "
+                         f"{', '.join(defaults)}.")
+    return {**defaults, **options}
 
 
 def as_arrays(data, limit=None):
