@@ -247,11 +247,11 @@ def surface_procedure(run):
     Writes `surface.npz` (the grid), `contour.png` and `surface.png` in the run's directory and
     returns the test metrics with three numbers that describe the surface: the loss at the centre,
     the mean loss on the circle of `radius` (`Surface.loss_at_radius`) and the non-convex fraction
-    within that radius (`Surface.nonconvex_fraction`).
+    of the disc the grid covers (`Surface.nonconvex_fraction(span)`).
 
     `[train] options`: `steps` (grid points along each direction, 21), `span` (the grid covers
     [-span, span], 1.0), `examples` (training examples the loss averages over, 512), `radius`
-    (where growth and convexity are measured, 0.5), `seed` (of the directions, 0).
+    (where the loss growth is measured, 0.5), `seed` (of the directions, 0).
     """
     from garden import training
     from garden.tools._procedures import as_arrays, procedure_options
@@ -271,7 +271,7 @@ def surface_procedure(run):
         **scores,
         "surface_centre_loss": float(surface.losses[steps // 2, steps // 2]),
         "surface_loss_at_radius": surface.loss_at_radius(radius),
-        "surface_nonconvex_fraction": surface.nonconvex_fraction(radius),
+        "surface_nonconvex_fraction": surface.nonconvex_fraction(span),
     }
 
 
