@@ -92,8 +92,10 @@ def plot_accuracy_vs_compute(points, path, *, title=None):
     compute = np.array([p.multiply_adds for p in points], float)
     error = np.array([max(1 - p.accuracy, 1e-6) for p in points])
     axes.scatter(compute, error, zorder=3)
-    for p, x, y in zip(points, compute, error, strict=True):
-        axes.annotate(p.label, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7)
+    for p, x, y in zip(points, compute, error, strict=True):  # "recipe/variant": the variant
+        axes.annotate(p.label.rsplit("/", 1)[-1], (x, y), textcoords="offset points",
+                      xytext=(0, 6), fontsize=7, ha="center")
+    axes.margins(x=0.15, y=0.15)
     if len(points) >= 2:
         coefficient, slope = power_law(points)
         line = np.geomspace(compute.min(), compute.max(), 50)
