@@ -5,7 +5,7 @@ times a 21x21 filter-normalised loss surface over all of them with `garden.tools
 (one compiled `stateless_call` per grid point over batches held in memory) and, as the baseline in
 the same run, the naive way: assign the moved weights to the model and call `model.evaluate` at
 each point (timed on one row of the grid, 21 points, and scaled to 441). Checks both give the
-same losses, prints a table and writes `results/landscape.json`. About 2 minutes on 2 CPU cores.
+same losses, prints a table and writes `results/landscape.json`. About 20 seconds on 2 CPU cores.
 """
 
 import json
