@@ -165,6 +165,15 @@ def interpolate(model, loss, data, start, end, *, span=(-0.5, 1.5), steps=41):
 
     Returns:
         A `Curve` whose `alphas` are the values of t.
+
+    Example:
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> other = keras.models.clone_model(model)
+    >>> x, y = np.ones((8, 4), "float32"), np.zeros(8, "int32")
+    >>> curve = interpolate(model, "sparse_categorical_crossentropy", (x, y), model, other,
+    ...                     steps=5)
+    >>> curve.alphas.tolist()
+    [-0.5, 0.0, 0.5, 1.0, 1.5]
     """
     start, end = (trainable_weights(w) if isinstance(w, keras.Model) else w for w in (start, end))
     direction = [b - a for a, b in zip(start, end, strict=True)]
@@ -223,6 +232,19 @@ def trajectory(model, loss, data, checkpoints, *, steps=21, margin=0.3):
 
     Returns:
         A `Trajectory`.
+
+    Example:
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> model.compile("sgd", "sparse_categorical_crossentropy")
+    >>> x, y = np.random.rand(32, 4).astype("float32"), np.zeros(32, "int32")
+    >>> checkpoints = []
+    >>> record = keras.callbacks.LambdaCallback(
+    ...     on_epoch_end=lambda epoch, logs: checkpoints.append(trainable_weights(model)))
+    >>> _ = model.fit(x, y, epochs=5, verbose=0, callbacks=[record])
+    >>> result = trajectory(model, "sparse_categorical_crossentropy", (x, y), checkpoints,
+    ...                     steps=5)
+    >>> result.path.shape
+    (5, 2)
     """
     final, state = trainable_weights(model), model.get_weights()
     points = [_checkpoint_weights(model, c) for c in checkpoints]
