@@ -119,7 +119,8 @@ def _axes(text, name):
         elif name == "padding" and item:
             values.append(item)
         else:
-            raise UsageError(f"--{name.replace('_', '-')} {text!r}: use integers separated by commas")
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} {text!r}: use integers separated by commas")
     return values
 
 

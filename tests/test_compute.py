@@ -69,7 +69,8 @@ def test_command_line_prints_the_table_and_the_fit(tmp_path, capsys, monkeypatch
     monkeypatch.chdir(tmp_path)
     (tmp_path / "widths.toml").write_text(RECIPE)
     (tmp_path / "runs" / "widths").mkdir(parents=True)
-    results = [{"variant": "narrow", "test_accuracy": 0.9}, {"variant": "wide", "test_accuracy": 0.95}]
+    results = [{"variant": "narrow", "test_accuracy": 0.9},
+               {"variant": "wide", "test_accuracy": 0.95}]
     (tmp_path / "runs" / "widths" / "results.json").write_text(json.dumps({"results": results}))
     assert main(["compute", "widths.toml", "--output", "compute.png"]) == 0
     out = capsys.readouterr().out

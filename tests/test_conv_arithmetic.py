@@ -79,7 +79,11 @@ TRANSPOSED = {
     2: keras.layers.Conv2DTranspose,
     3: keras.layers.Conv3DTranspose,
 }
-MAX_POOL = {1: keras.layers.MaxPooling1D, 2: keras.layers.MaxPooling2D, 3: keras.layers.MaxPooling3D}
+MAX_POOL = {
+    1: keras.layers.MaxPooling1D,
+    2: keras.layers.MaxPooling2D,
+    3: keras.layers.MaxPooling3D,
+}
 AVERAGE_POOL = {
     1: keras.layers.AveragePooling1D,
     2: keras.layers.AveragePooling2D,

@@ -1,4 +1,5 @@
-"""Loss landscapes on a tiny model: filter normalisation, the surface against model.evaluate, PCA."""
+"""Loss landscapes on a tiny model: filter normalisation, the surface against model.evaluate,
+PCA trajectories, surface statistics, plots."""
 
 import os
 

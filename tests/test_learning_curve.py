@@ -64,7 +64,8 @@ def test_recipe_procedure(tmp_path, monkeypatch):
     assert {"slope_per_decade", "intercept", "test_accuracy_20", "test_accuracy_40"} <= set(result)
     run_dir = tmp_path / "runs" / "curve" / "default" / "seed0"
     saved = json.loads((run_dir / "learning_curve.json").read_text())
-    assert saved["sizes"] == [20, 40] and saved["slope"] == pytest.approx(result["slope_per_decade"])
+    assert saved["sizes"] == [20, 40]
+    assert saved["slope"] == pytest.approx(result["slope_per_decade"])
     assert (run_dir / "learning_curve.png").is_file()
 
 
