@@ -4,6 +4,7 @@
     garden info NAME [--layers]      one model: paper, arguments, parameters, multiply-adds
     garden data prepare NAME         write a dataset as TFRecords (digits, tfds:NAME)
     garden train RECIPE.toml         train a recipe (training/*.toml)
+    garden lr-find RECIPE.toml       LR range test on a recipe's model and data: plot, suggestions
     garden export MODEL.keras OUT    SavedModel directory or .tflite file, optionally verified
     garden demo                      the main job on the embedded digits
     garden conv-arith --input 5 ...  output size of a convolution (Dumoulin & Visin), GIF
@@ -73,6 +74,39 @@ def cmd_train(args):
 
     training.train(args.recipe, runs_dir=args.runs_dir, export_dir=args.export_dir,
                    fresh=args.fresh)
+
+
+def cmd_lr_find(args):
+    import copy
+
+    import keras
+
+    from garden import training
+    from garden.callbacks import lr_range_test
+
+    recipes = dict(training.variants(training.load_recipe(args.recipe)))
+    variant = args.variant or next(iter(recipes))
+    if variant not in recipes:
+        raise UsageError(f"unknown variant {variant!r}; the recipe has: {', '.join(recipes)}")
+    recipe = recipes[variant]
+    train_cfg = copy.deepcopy(recipe.get("train", {}))
+    optimizer = train_cfg.get("optimizer")
+    optimizer_config = optimizer.get("config", {}) if isinstance(optimizer, dict) else {}
+    if isinstance(optimizer_config.get("learning_rate"), dict):
+        optimizer_config["learning_rate"] = args.min_lr  # the sweep replaces the schedule
+    seed = recipe["seeds"][0]
+    keras.utils.set_random_seed(seed)
+    model = training.build_model(recipe)
+    train_data, _ = training.build_data(recipe, seed)
+    training.compile_model(model, train_cfg)
+    path = Path(args.output or Path(args.runs_dir) / recipe["name"] / "lr_find.png")
+    finder = lr_range_test(model, train_data, min_lr=args.min_lr, max_lr=args.max_lr,
+                           steps=args.steps, mode=args.mode, path=path)
+    print(f"{recipe['name']}/{variant}: {len(finder.losses)} steps, "
+          f"learning rate {finder.learning_rates[0]:.3g} to {finder.learning_rates[-1]:.3g}")
+    for key, value in finder.suggestions().items():
+        print(f"{key + ':':<15}{value:.3g}")
+    print(f"wrote {path}")
 
 
 def cmd_export(args):
@@ -227,6 +261,17 @@ def _parser():
     p.add_argument("recipe", help="a TOML recipe, e.g. training/mobilenet_v1_digits.toml")
     run_options(p)
     p.set_defaults(func=cmd_train)
+
+    p = commands.add_parser("lr-find", help="LR range test (Smith 2015) on a recipe")
+    p.add_argument("recipe", help="a TOML recipe, e.g. training/clr_digits.toml")
+    p.add_argument("--variant", help="which [variants.NAME] to test (default: the first)")
+    p.add_argument("--min-lr", type=float, default=1e-5, help="first rate (default: 1e-5)")
+    p.add_argument("--max-lr", type=float, default=10.0, help="last rate (default: 10)")
+    p.add_argument("--steps", type=int, default=100, help="iterations (default: 100)")
+    p.add_argument("--mode", choices=("exponential", "linear"), default="exponential")
+    p.add_argument("--output", help="plot file (default: RUNS_DIR/NAME/lr_find.png)")
+    p.add_argument("--runs-dir", default="runs", help="run directories (default: runs)")
+    p.set_defaults(func=cmd_lr_find)
 
     p = commands.add_parser("export", help="export a .keras model")
     p.add_argument("model", help="a .keras file")

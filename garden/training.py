@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import importlib
 import json
+import math
 import shutil
 import statistics
 import sys
@@ -22,8 +23,10 @@ import keras
 
 from garden import callbacks as garden_callbacks
 from garden import data as garden_data
+from garden import losses as garden_losses
 from garden import export as garden_export
 from garden import models
+from garden.data import transforms as data_transforms
 from garden._files import atomic_path, write_text
 
 SECTIONS = {
@@ -150,32 +153,36 @@ def build_model(recipe):
     return models.build(recipe["model"]["name"], **kwargs)
 
 
-def _transforms(specs, module, key):
+def _transforms(specs, key):
+    """Transforms from `{name, ...kwargs}` tables: factories of garden.data.transforms."""
     built = []
     for spec in specs:
         spec = dict(spec)
         name = spec.pop("name", None)
-        factory = getattr(module, str(name), None) if module else None
+        factory = getattr(data_transforms, str(name), None)
         if not callable(factory):
-            raise ValueError(f"[data] {key}: unknown transform {name!r}")
+            raise ValueError(f"[data] {key}: unknown transform {name!r}; see garden.data.transforms")
         built.append(factory(**spec))
     return built
 
 
 def build_data(recipe, seed):
-    """`(train, test)` datasets from `garden.data.load` with the recipe's [data] arguments."""
+    """`(train, test)` datasets from `garden.data.load` with the recipe's [data] arguments.
+
+    `transforms` and `batch_transforms` apply to the training split; `test_transforms` to the
+    test split (e.g. Zhang et al. corrupt the pixels of both splits but the labels of neither).
+    """
     cfg = {k: _tuples(v) for k, v in recipe["data"].items()}
     name = cfg.pop("name")
-    module = importlib.import_module("garden.data.transforms") if (
-        cfg.get("transforms") or cfg.get("batch_transforms")
-    ) else None
-    train_transforms = _transforms(cfg.pop("transforms", ()), module, "transforms")
-    batch_transforms = _transforms(cfg.pop("batch_transforms", ()), module, "batch_transforms")
+    train_transforms = _transforms(cfg.pop("transforms", ()), "transforms")
+    batch_transforms = _transforms(cfg.pop("batch_transforms", ()), "batch_transforms")
+    test_transforms = _transforms(cfg.pop("test_transforms", ()), "test_transforms")
     train = garden_data.load(
         name, "train", seed=seed, transforms=train_transforms,
         batch_transforms=batch_transforms, **cfg,
     )
-    test = garden_data.load(name, "test", shuffle=False, seed=seed, **cfg)
+    test = garden_data.load(name, "test", shuffle=False, seed=seed, transforms=test_transforms,
+                            **cfg)
     return train, test
 
 
@@ -213,9 +220,11 @@ def build_optimizer(spec):
 
 
 def compile_model(model, train_cfg):
-    """Compiles with the recipe's optimizer, loss and metrics (Keras identifiers or configs)."""
+    """Compiles with the recipe's optimizer, loss and metrics: Keras identifiers, or for the loss
+    a `{class_name, config}` table of garden.losses or keras.losses."""
     loss = train_cfg.get("loss", "sparse_categorical_crossentropy")
-    loss = keras.losses.get(copy.deepcopy(loss)) if isinstance(loss, dict) else loss
+    if isinstance(loss, dict):
+        loss = _instantiate(loss, "[train] loss", garden_losses, keras.losses)
     model.compile(
         optimizer=build_optimizer(train_cfg.get("optimizer", "adam")),
         loss=loss,
@@ -250,7 +259,7 @@ def _procedure(recipe):
         ) from None
 
 
-def _history(run_dir):
+def read_history(run_dir):
     """The per-epoch log of CSVLogger as `{metric: [values]}` (its "NA" cells become NaN)."""
     path = run_dir / "history.csv"
     if not path.exists():
@@ -355,7 +364,7 @@ def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_model
         "train_seconds": round(seconds, 1),
         **scores,
     }
-    history = _history(run_dir)
+    history = read_history(run_dir)
     if history:
         result["curve"] = plot_history(history, run_dir / "curve.png", f"{recipe['name']} {variant}")
     with atomic_path(run_dir / "model.keras") as tmp:
@@ -381,7 +390,12 @@ def summarize(results):
         keys = [k for k, v in runs[0].items() if isinstance(v, (int, float)) and k != "seed"]
         for key in keys:
             values = [r[key] for r in runs]
-            spread = statistics.stdev(values) if len(values) > 1 else 0.0
+            if len(values) < 2:
+                spread = 0.0
+            elif any(math.isnan(v) for v in values):
+                spread = math.nan  # statistics.stdev cannot take NaN (e.g. a target never reached)
+            else:
+                spread = statistics.stdev(values)
             row[key] = (statistics.fmean(values), spread)
         rows.append(row)
     return rows

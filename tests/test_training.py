@@ -81,6 +81,27 @@ def test_optimizer_with_a_schedule_table():
             "learning_rate": {"class_name": "Cosine", "config": {}}}})
 
 
+def test_losses_are_looked_up_in_garden_then_keras():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    training.compile_model(model, {"loss": {"class_name": "FocalLoss", "config": {"gamma": 1.0}}})
+    assert type(model.loss).__name__ == "FocalLoss" and model.loss.gamma == 1.0
+    training.compile_model(model, {"loss": {"class_name": "Huber", "config": {"delta": 2.0}}})
+    assert isinstance(model.loss, keras.losses.Huber)
+
+
+def test_test_transforms_apply_to_the_test_split_only(dirs):
+    recipe = training.validate_recipe({**RECIPE, "data": {
+        "name": "digits", "batch_size": 400,
+        "test_transforms": [{"name": "shuffled_pixels", "seed": 3}]}})
+    plain = training.validate_recipe({**RECIPE, "data": {"name": "digits", "batch_size": 400}})
+    (_, test), (_, plain_test) = (training.build_data(r, 0) for r in (recipe, plain))
+    (x_test, y_test), (x_plain, y_plain) = next(iter(test)), next(iter(plain_test))
+    assert (y_test.numpy() == y_plain.numpy()).all()
+    assert not (x_test.numpy() == x_plain.numpy()).all()
+    # The same pixels, moved: one permutation of positions for every image.
+    assert sorted(x_test.numpy()[0].ravel()) == sorted(x_plain.numpy()[0].ravel())
+
+
 def test_summary_gives_mean_and_spread_over_seeds():
     rows = training.summarize([
         {"variant": "v", "seed": 0, "test_accuracy": 0.9, "parameters": 10},

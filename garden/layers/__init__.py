@@ -5,5 +5,6 @@ back with `keras.saving.load_model(path)` (safe mode on) after `import garden`.
 """
 
 from garden.layers._base import serializable
+from garden.layers.swish import Swish
 
-__all__ = ["serializable"]
+__all__ = ["serializable", "Swish"]

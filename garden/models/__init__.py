@@ -9,6 +9,7 @@ Importing this package imports every model module, so the registry is complete.
 
 from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
 from garden.models.mobilenet import mobilenet_v1
+from garden.models.mlp import dropout_mlp, selu_mlp
 
 __all__ = [
     "ModelEntry",
@@ -17,5 +18,7 @@ __all__ = [
     "info",
     "list_models",
     "register_model",
+    "dropout_mlp",
     "mobilenet_v1",
+    "selu_mlp",
 ]

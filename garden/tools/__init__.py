@@ -22,6 +22,7 @@ from garden.tools.deep_dream import (
     load_image,
     save_image,
 )
+from garden.tools.imbalance import class_priors, class_weights, move_threshold
 from garden.tools.landscape import (
     Curve,
     Surface,
@@ -37,19 +38,22 @@ from garden.tools.landscape import (
     trajectory,
 )
 from garden.tools.learning_curve import LearningCurve, learning_curve, plot_learning_curve
+from garden.tools.mc_dropout import mc_dropout_predict
 from garden.tools.profiler import LayerProfile, Profile, layer_multiply_adds, profile
 
 __all__ = [
-    "RELATIONSHIPS",
     "Arithmetic",
     "ComputePoint",
     "Curve",
     "LayerProfile",
     "LearningCurve",
     "Profile",
+    "RELATIONSHIPS",
     "Surface",
     "Trajectory",
     "animate",
+    "class_priors",
+    "class_weights",
     "compute_points",
     "conv_arithmetic",
     "deep_dream",
@@ -63,6 +67,8 @@ __all__ = [
     "load_image",
     "loss_curve",
     "loss_surface",
+    "mc_dropout_predict",
+    "move_threshold",
     "plot_accuracy_vs_compute",
     "plot_contour",
     "plot_curves",

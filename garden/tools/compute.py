@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from garden.tools._figures import save_figure
+from garden.callbacks.plot import save_figure
 from garden.tools.profiler import profile
 
 
@@ -110,4 +110,4 @@ def plot_accuracy_vs_compute(points, path, *, title=None):
     if title:
         axes.set_title(title)
     figure.tight_layout()
-    return save_figure(figure, path, dpi=120)
+    return save_figure(figure, path)

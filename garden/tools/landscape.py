@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from garden._files import atomic_path
-from garden.tools._figures import save_figure
+from garden.callbacks.plot import save_figure
 
 
 @dataclasses.dataclass(frozen=True)
@@ -276,12 +276,12 @@ def surface_procedure(run):
     (where the loss growth is measured, 0.5), `seed` (of the directions, 0).
     """
     from garden import training
-    from garden.tools._procedures import as_arrays, procedure_options
+    from garden.tools.procedures import _arrays, _options
 
-    options = procedure_options(run, steps=21, span=1.0, examples=512, radius=0.5, seed=0)
+    options = _options(run, steps=21, span=1.0, examples=512, radius=0.5, seed=0)
     steps, span, radius = options["steps"], options["span"], options["radius"]
     scores = training.fit(run)
-    data = as_arrays(run.train_data, limit=options["examples"])
+    data = tuple(a[: options["examples"]] for a in _arrays(run.train_data))
     surface = loss_surface(run.model, run.model.loss, data, span=(-span, span), steps=steps,
                            seed=options["seed"])
     with atomic_path(run.run_dir / "surface.npz") as tmp:
@@ -314,7 +314,7 @@ def plot_curves(curves, path, *, labels=None, title=None, xlabel="alpha"):
     if any(labels):
         axes.legend()
     figure.tight_layout()
-    return save_figure(figure, path, dpi=120)
+    return save_figure(figure, path)
 
 
 def plot_contour(surface, path, *, trajectory_path=None, levels=None, title=None):
@@ -341,7 +341,7 @@ def plot_contour(surface, path, *, trajectory_path=None, levels=None, title=None
     if title:
         axes.set_title(title)
     figure.tight_layout()
-    return save_figure(figure, path, dpi=120)
+    return save_figure(figure, path)
 
 
 def plot_surface_3d(surface, path, *, title=None, zmax=None):
@@ -360,7 +360,7 @@ def plot_surface_3d(surface, path, *, title=None, zmax=None):
     axes.set_zlabel("loss")
     if title:
         axes.set_title(title)
-    return save_figure(figure, path, dpi=120)
+    return save_figure(figure, path)
 
 
 class _Evaluator:

@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from garden.tools._figures import save_figure
+from garden.callbacks.plot import save_figure
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,9 +120,9 @@ def procedure(run):
     """
     from garden import training
     from garden._files import write_text
-    from garden.tools._procedures import as_arrays, procedure_options
+    from garden.tools.procedures import _arrays, _options
 
-    options = procedure_options(run, sizes=None, steps=None, seeds=[0])
+    options = _options(run, sizes=None, steps=None, seeds=[0])
     if options["sizes"] is None or options["steps"] is None:
         raise ValueError("[train] options: the learning curve needs `sizes` and `steps`.")
 
@@ -131,7 +131,7 @@ def procedure(run):
         training.compile_model(model, run.recipe.get("train", {}))
         return model
 
-    curve = learning_curve(build, as_arrays(run.train_data), run.test_data, options["sizes"],
+    curve = learning_curve(build, _arrays(run.train_data), run.test_data, options["sizes"],
                            steps=options["steps"], seeds=options["seeds"],
                            batch_size=run.recipe["data"].get("batch_size", 32))
     plot_learning_curve(curve, run.run_dir / "learning_curve.png",
@@ -165,7 +165,7 @@ def plot_learning_curve(curve, path, *, title=None, label=None):
     if title:
         axes.set_title(title)
     figure.tight_layout()
-    return save_figure(figure, path, dpi=120)
+    return save_figure(figure, path)
 
 
 def _as_args(data):

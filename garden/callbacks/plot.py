@@ -1,0 +1,52 @@
+"""Figures of learning-rate (and momentum) schedules, saved atomically."""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from garden._files import atomic_path
+
+
+def save_figure(figure, path):
+    """Saves a matplotlib `figure` atomically (format from the suffix); returns the path."""
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=120)
+    return path
+
+
+def schedule_values(schedule, steps):
+    """`schedule(step)` for steps 0 .. steps-1, as a float64 array."""
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps={steps!r} is not allowed: use a positive int.")
+    return np.array([float(schedule(step)) for step in range(steps)])
+
+
+def plot_schedule(schedules, steps, path=None):
+    """Draws one or more schedules over `steps` iterations, one panel each.
+
+    Args:
+        schedules: a callable from step to value (a `LearningRateSchedule`, or e.g.
+            `one_cycle.momentum`), or a dict from panel title to such callables.
+        steps: int. Number of iterations to draw.
+        path: optional file to save the figure to (png, pdf, svg).
+
+    Returns:
+        The matplotlib `Figure`.
+
+    Example:
+    >>> from garden.callbacks import CyclicLR
+    >>> figure = plot_schedule({"triangular2": CyclicLR(0.001, 0.006, 100, "triangular2")}, 600)
+    >>> len(figure.axes)
+    1
+    """
+    if callable(schedules):
+        schedules = {"learning rate": schedules}
+    figure = Figure(figsize=(6, 2.5 * len(schedules)), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(len(schedules), 1, sharex=True))
+    for ax, (title, schedule) in zip(axes, schedules.items()):
+        ax.plot(np.arange(steps), schedule_values(schedule, steps))
+        ax.set_ylabel(title)
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("iteration")
+    if path is not None:
+        save_figure(figure, path)
+    return figure

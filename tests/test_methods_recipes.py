@@ -1,0 +1,53 @@
+"""The training-method recipes reproduce their papers' claims (slow: minutes each)."""
+
+from pathlib import Path
+
+import pytest
+
+from garden import training
+
+RECIPES = Path(__file__).resolve().parents[1] / "training"
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # digits are prepared under ./tfrecords
+
+    def run(name):
+        summary = training.train(RECIPES / f"{name}.toml", runs_dir=tmp_path / "runs")
+        rows = {}
+        for result in summary["results"]:
+            rows.setdefault(result["variant"], []).append(result)
+        return rows
+
+    return run
+
+
+@pytest.mark.slow
+def test_rethinking_generalization(results):
+    rows = results("rethinking_generalization")
+    (true,), (half,), (random,) = rows["true_labels"], rows["random_labels_50"], rows[
+        "random_labels_100"]
+    assert random["train_accuracy"] >= 0.99 and random["test_accuracy"] <= 0.2
+    assert true["train_accuracy"] >= 0.99 and true["test_accuracy"] >= 0.95
+    assert half["train_accuracy"] >= 0.95 and 0.3 < half["test_accuracy"] < 0.9
+    for corruption in ("shuffled_pixels", "random_pixels", "gaussian"):
+        assert rows[corruption][0]["train_accuracy"] >= 0.99
+
+
+@pytest.mark.slow
+def test_selu_activations_stay_normalized(results):
+    rows = results("selu_activations")
+    (selu,), (relu_he,), (relu_lecun,) = rows["selu"], rows["relu_he_normal"], rows[
+        "relu_lecun_normal"]
+    assert selu["init_max_abs_mean"] < 0.1 and selu["init_max_variance_error"] < 0.25
+    assert relu_he["init_max_abs_mean"] > 0.3
+    assert relu_lecun["init_last_variance"] < 1e-6
+    assert selu["test_accuracy"] > max(relu_he["test_accuracy"], relu_lecun["test_accuracy"])
+
+
+@pytest.mark.slow
+def test_mc_dropout_is_less_certain_where_it_is_wrong(results):
+    rows = results("dropout_digits")
+    for run in rows["dropout_max_norm"]:
+        assert run["std_wrong"] > 1.5 * run["std_right"]
