@@ -1,12 +1,15 @@
 """The `garden` command: a thin wrapper over the library.
 
     garden list [PATTERN]            registered models with their papers
-    garden info NAME                 one model: paper, arguments, parameters
+    garden info NAME [--layers]      one model: paper, arguments, parameters, multiply-adds
     garden data prepare NAME         write a dataset as TFRecords (digits, tfds:NAME)
     garden train RECIPE.toml         train a recipe (training/*.toml)
     garden lr-find RECIPE.toml       LR range test on a recipe's model and data: plot, suggestions
     garden export MODEL.keras OUT    SavedModel directory or .tflite file, optionally verified
     garden demo                      the main job on the embedded digits
+    garden conv-arith --input 5 ...  output size of a convolution (Dumoulin & Visin), GIF
+    garden dream MODEL --layers L    DeepDream a photograph with a classifier's layers
+    garden compute RECIPE...         accuracy against multiply-adds of trained recipes
 
 Bad input prints one line on stderr and exits with status 2.
 """
@@ -40,13 +43,22 @@ def cmd_list(args):
 
 
 def cmd_info(args):
-    from garden import models
+    from garden import models, tools
 
     info = models.info(args.name)
     for key in ("name", "paper", "year", "arxiv", "task", "input_shape", "parameters"):
         value = f"{info[key]:,}" if key == "parameters" else info[key]
         print(f"{key + ':':<13}{value}")
     print(f"{'arguments:':<13}{', '.join(info['arguments'])}")
+    try:
+        profile = tools.profile(models.build(args.name))
+    except ValueError as e:  # e.g. a default input of unknown size
+        print(f"{'mult-adds:':<13}unknown ({e})")
+    else:
+        print(f"{'mult-adds:':<13}{profile.multiply_adds:,} per example "
+              f"({profile.multiply_adds / 1e6:.1f}M; convolution, dense and recurrent kernels)")
+        if args.layers:
+            print(f"\n{profile.table()}")
     print(f"\n{info['doc']}")
 
 
@@ -131,6 +143,92 @@ def cmd_demo(args):
     demo.run(runs_dir=args.runs_dir, export_dir=args.export_dir, fresh=args.fresh)
 
 
+def _axes(text, name):
+    """A comma-separated list of per-axis values: ints, or padding names."""
+    values = []
+    for item in str(text).split(","):
+        item = item.strip()
+        if item.lstrip("-").isdigit():
+            values.append(int(item))
+        elif name == "padding" and item:
+            values.append(item)
+        else:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} {text!r}: use integers separated by commas")
+    return values
+
+
+def cmd_conv_arith(args):
+    from garden import tools
+
+    given = {name: _axes(getattr(args, name), name)
+             for name in ("input", "kernel", "stride", "padding", "dilation", "output_padding")
+             if getattr(args, name) is not None}
+    axes = max(len(values) for values in given.values())
+    if any(len(values) not in (1, axes) for values in given.values()):
+        raise UsageError(f"give 1 or {axes} comma-separated values for every option")
+    per_axis = [{name: values[k % len(values)] for name, values in given.items()}
+                for k in range(axes)]
+    if args.kind != "transposed" and "output_padding" in given:
+        raise UsageError("--output-padding applies to --kind transposed only")
+    results = []
+    for axis in per_axis:
+        common = dict(strides=axis.get("stride", None if args.kind == "pool" else 1),
+                      padding=axis.get("padding", 0))
+        if args.kind == "pool":
+            result = tools.pool_arithmetic(axis["input"], axis["kernel"], **common)
+        elif args.kind == "transposed":
+            result = tools.transposed_conv_arithmetic(
+                axis["input"], axis["kernel"], output_padding=axis.get("output_padding"),
+                dilation_rate=axis.get("dilation", 1), **common)
+        else:
+            result = tools.conv_arithmetic(axis["input"], axis["kernel"],
+                                           dilation_rate=axis.get("dilation", 1), **common)
+        results.append(result)
+        print(result)
+        if result.kind == "transposed convolution":
+            stretched, (before, after) = result.equivalent_convolution
+            print(f"  = unit-stride convolution of the kernel over {stretched} stretched inputs "
+                  f"(s - 1 zeros between inputs) padded ({before}, {after})")
+    print(f"output shape: {tuple(r.output_size for r in results)}")
+    if args.gif:
+        if len(set(results)) != 1:
+            raise UsageError("--gif draws a square case: give the same values for every axis")
+        print(f"wrote {tools.animate(results[0], args.gif)}")
+
+
+def cmd_dream(args):
+    import keras
+
+    from garden import models, tools
+
+    if Path(args.model).is_file():
+        model = keras.saving.load_model(args.model)
+    else:
+        model = models.build(args.model)
+    image = tools.load_image(args.image, channels=model.input_shape[-1], size=args.size)
+    layers = [name.strip() for name in args.layers.split(",")]
+    before = tools.dream_objective(model, image, layers)
+    dreamed = tools.deep_dream(model, image, layers, steps=args.steps, step_size=args.step_size,
+                               octaves=args.octaves, octave_scale=args.octave_scale,
+                               jitter=args.jitter, seed=args.seed)
+    after = tools.dream_objective(model, dreamed, layers)
+    print(f"mean squared activation of {', '.join(layers)}: {before:.4g} -> {after:.4g}")
+    print(f"wrote {tools.save_image(dreamed, args.output)}")
+
+
+def cmd_compute(args):
+    from garden import tools
+
+    points = tools.compute_points(args.recipes, runs_dir=args.runs_dir, metric=args.metric)
+    print(tools.format_points(points))
+    if len(points) >= 2:
+        _, slope = tools.power_law(points)
+        print(f"\nfitted power law: test error ~ multiply-adds^{slope:.3f}")
+    if args.output:
+        print(f"wrote {tools.plot_accuracy_vs_compute(points, args.output)}")
+
+
 def _parser():
     parser = _Parser(prog="garden", description="A Keras 3 model garden.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -141,6 +239,8 @@ def _parser():
 
     p = commands.add_parser("info", help="describe one model")
     p.add_argument("name")
+    p.add_argument("--layers", action="store_true",
+                   help="also print parameters and multiply-adds of every layer")
     p.set_defaults(func=cmd_info)
 
     p = commands.add_parser("data", help="datasets")
@@ -179,6 +279,42 @@ def _parser():
     p.add_argument("--quantize", choices=QUANTIZE, default="float")
     p.add_argument("--data", help="dataset for int8 calibration and verification, e.g. digits")
     p.set_defaults(func=cmd_export)
+
+    p = commands.add_parser(
+        "conv-arith", help="output size of a convolution, pooling or transposed convolution",
+        description="Convolution arithmetic (Dumoulin & Visin 2016). Every option takes one "
+        "value, or one per axis separated by commas (e.g. --input 5,7).")
+    p.add_argument("--kind", choices=("conv", "pool", "transposed"), default="conv")
+    p.add_argument("--input", required=True, help="input size i (i' for transposed)")
+    p.add_argument("--kernel", required=True, help="kernel (window) size k")
+    p.add_argument("--stride", help="stride s (default 1; pooling: the window size)")
+    p.add_argument("--padding", help="p, or valid, half, full, same, causal (default 0)")
+    p.add_argument("--dilation", help="dilation rate d (default 1)")
+    p.add_argument("--output-padding", help="a, for --kind transposed (default: Keras')")
+    p.add_argument("--gif", help="write an animated GIF of the (square) case to this path")
+    p.set_defaults(func=cmd_conv_arith)
+
+    p = commands.add_parser("dream", help="DeepDream a photograph with a classifier's layers")
+    p.add_argument("model", help="a .keras file, or a registered model name (untrained)")
+    p.add_argument("--layers", required=True, help="comma-separated layer names to amplify")
+    p.add_argument("--image", default="astronaut",
+                   help="a scikit-image photograph name or an image file (default: astronaut)")
+    p.add_argument("--size", type=int, default=256, help="longer side in pixels (default 256)")
+    p.add_argument("--steps", type=int, default=20, help="steps per octave (default 20)")
+    p.add_argument("--step-size", type=float, default=0.01, help="default 0.01")
+    p.add_argument("--octaves", type=int, default=3, help="default 3")
+    p.add_argument("--octave-scale", type=float, default=1.4, help="default 1.4")
+    p.add_argument("--jitter", type=int, default=8, help="random shift in pixels (default 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default="dream.png", help="image to write (default dream.png)")
+    p.set_defaults(func=cmd_dream)
+
+    p = commands.add_parser("compute", help="accuracy against multiply-adds of trained recipes")
+    p.add_argument("recipes", nargs="+", help="recipe files trained with `garden train`")
+    p.add_argument("--runs-dir", default="runs", help="run directories (default: runs)")
+    p.add_argument("--metric", default="test_accuracy", help="default: test_accuracy")
+    p.add_argument("--output", help="write the plot (PNG) to this path")
+    p.set_defaults(func=cmd_compute)
 
     p = commands.add_parser("demo", help="train, export and verify MobileNet v1 on digits")
     run_options(p)

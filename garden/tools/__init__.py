@@ -1,13 +1,86 @@
 """Analysis tools: each takes a model, a loss and data; the `garden` command wraps them."""
 
+from garden.tools.compute import (
+    ComputePoint,
+    compute_points,
+    format_points,
+    plot_accuracy_vs_compute,
+    power_law,
+)
+from garden.tools.conv_arithmetic import (
+    RELATIONSHIPS,
+    Arithmetic,
+    animate,
+    conv_arithmetic,
+    pool_arithmetic,
+    transposed_conv_arithmetic,
+)
+from garden.tools.deep_dream import (
+    deep_dream,
+    dream_model,
+    dream_objective,
+    load_image,
+    save_image,
+)
 from garden.tools.crf import DenseCRF
 from garden.tools.imbalance import class_priors, class_weights, move_threshold
+from garden.tools.landscape import (
+    Curve,
+    Surface,
+    Trajectory,
+    filter_normalized_direction,
+    interpolate,
+    loss_curve,
+    loss_surface,
+    plot_contour,
+    plot_curves,
+    plot_surface_3d,
+    trainable_weights,
+    trajectory,
+)
+from garden.tools.learning_curve import LearningCurve, learning_curve, plot_learning_curve
 from garden.tools.mc_dropout import mc_dropout_predict
+from garden.tools.profiler import LayerProfile, Profile, layer_multiply_adds, profile
 
 __all__ = [
+    "Arithmetic",
+    "ComputePoint",
+    "Curve",
     "DenseCRF",
+    "LayerProfile",
+    "LearningCurve",
+    "Profile",
+    "RELATIONSHIPS",
+    "Surface",
+    "Trajectory",
+    "animate",
     "class_priors",
     "class_weights",
+    "compute_points",
+    "conv_arithmetic",
+    "deep_dream",
+    "dream_model",
+    "dream_objective",
+    "filter_normalized_direction",
+    "format_points",
+    "interpolate",
+    "layer_multiply_adds",
+    "learning_curve",
+    "load_image",
+    "loss_curve",
+    "loss_surface",
     "mc_dropout_predict",
     "move_threshold",
+    "plot_accuracy_vs_compute",
+    "plot_contour",
+    "plot_curves",
+    "plot_learning_curve",
+    "plot_surface_3d",
+    "pool_arithmetic",
+    "power_law",
+    "profile",
+    "save_image",
+    "trainable_weights",
+    "trajectory",
+    "transposed_conv_arithmetic",
 ]

@@ -1,0 +1,306 @@
+"""Model profiler: parameters and multiply-adds per layer, as data and as a table.
+
+Multiply-adds are counted the way Howard et al. count them for MobileNets (Tables 6-7): one
+multiply-add per weight applied to an input value in a convolution, dense or recurrent kernel,
+per example. Everything else costs zero by this definition: biases and element-wise scaling
+(batch and layer normalization fold into the preceding convolution at inference, PReLU),
+activations, pooling, additions, reshapes and embedding look-ups. Thompson et al., "The
+Computational Limits of Deep Learning" (https://arxiv.org/abs/2007.05558), compare models by
+this kind of count.
+
+Custom layers declare their own count with a method `multiply_adds(input_shape)` (the input
+shape includes the batch axis, as in `compute_output_shape`); `layer_multiply_adds` gives the
+count of the Keras layers they are made of, so a composite layer's method is one sum. Layers with
+weights that are neither known here nor declare a count are reported as uncounted.
+
+Reference:
+    Howard et al., "MobileNets: Efficient Convolutional Neural Networks for Mobile Vision
+    Applications", 2017. https://arxiv.org/abs/1704.04861
+"""
+
+import dataclasses
+import math
+
+import keras
+
+_CONV = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
+_CONV_TRANSPOSE = (
+    keras.layers.Conv1DTranspose,
+    keras.layers.Conv2DTranspose,
+    keras.layers.Conv3DTranspose,
+)
+_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
+_SEPARABLE = (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)
+# Layers with weights whose work is not a multiply-add by a weight matrix (see module docstring).
+_ZERO_COST = (
+    keras.layers.BatchNormalization,
+    keras.layers.LayerNormalization,
+    keras.layers.GroupNormalization,
+    keras.layers.Normalization,
+    keras.layers.Embedding,
+    keras.layers.PReLU,
+)
+# Gates of a recurrent cell: each gate applies an input and a recurrent kernel.
+_GATES = {keras.layers.SimpleRNNCell: 1, keras.layers.GRUCell: 3, keras.layers.LSTMCell: 4}
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerProfile:
+    """One row of a profile.
+
+    Attributes:
+        name: layer name; layers of a nested model are named `"inner_model/layer"`.
+        kind: the layer's class name.
+        output_shape: output shape of the layer's first call, batch axis included.
+        trainable_params: number of trainable weights.
+        non_trainable_params: number of non-trainable weights (e.g. batch-norm statistics).
+        multiply_adds: multiply-adds per example over all the layer's calls in the model, or
+            None when the layer has weights and no known count.
+    """
+
+    name: str
+    kind: str
+    output_shape: tuple
+    trainable_params: int
+    non_trainable_params: int
+    multiply_adds: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Parameters and multiply-adds of a model, per layer and in total.
+
+    Attributes:
+        name: the model's name.
+        layers: one `LayerProfile` per layer, in graph order.
+        trainable_params: the model's trainable parameter count.
+        non_trainable_params: the model's non-trainable parameter count.
+    """
+
+    name: str
+    layers: tuple
+    trainable_params: int
+    non_trainable_params: int
+
+    @property
+    def params(self):
+        return self.trainable_params + self.non_trainable_params
+
+    @property
+    def multiply_adds(self):
+        """Total multiply-adds per example of the counted layers."""
+        return sum(row.multiply_adds or 0 for row in self.layers)
+
+    @property
+    def uncounted(self):
+        """Names of layers with weights whose multiply-adds are unknown."""
+        return [row.name for row in self.layers if row.multiply_adds is None]
+
+    def as_dict(self):
+        """The profile as plain Python data (JSON-serialisable)."""
+        return {
+            "name": self.name,
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "multiply_adds": self.multiply_adds,
+            "uncounted": self.uncounted,
+            "layers": [dataclasses.asdict(row) for row in self.layers],
+        }
+
+    def table(self):
+        """The profile as a text table, one line per layer, totals last."""
+        header = ("layer", "type", "output shape", "params", "mult-adds")
+        lines = [
+            (
+                row.name,
+                row.kind,
+                str(row.output_shape),
+                f"{row.trainable_params + row.non_trainable_params:,}",
+                "?" if row.multiply_adds is None else f"{row.multiply_adds:,}",
+            )
+            for row in self.layers
+        ]
+        widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
+
+        def fmt(cells):
+            left = [cell.ljust(width) for cell, width in zip(cells[:3], widths)]
+            right = [cell.rjust(width) for cell, width in zip(cells[3:], widths[3:])]
+            return "  ".join(left + right)
+
+        rule = "-" * len(fmt(header))
+        text = [fmt(header), rule, *map(fmt, lines), rule]
+        text.append(
+            f"{self.name}: {self.params:,} parameters ({self.trainable_params:,} trainable, "
+            f"{self.non_trainable_params:,} non-trainable), "
+            f"{self.multiply_adds:,} multiply-adds ({self.multiply_adds / 1e6:.1f}M) per example"
+        )
+        if self.uncounted:
+            text.append(f"not counted (no known multiply-adds): {', '.join(self.uncounted)}")
+        return "\n".join(text)
+
+    def __str__(self):
+        return self.table()
+
+
+def profile(model):
+    """Parameters and multiply-adds of every layer of a Keras model.
+
+    Functional and Sequential models are walked call by call, so a layer called twice counts
+    twice and a nested model contributes its own layers. Of a subclassed model without a
+    graph, the nested functional models are profiled and other layers are listed uncounted.
+    Which layers count is described in the module docstring.
+
+    Args:
+        model: keras.Model. A built model; the input sizes must be fixed (no `None` besides the
+            batch axis) wherever a convolution or dense kernel is applied.
+
+    Returns:
+        A `Profile`: `.layers` holds the rows, `.multiply_adds` and `.params` the totals,
+        `.table()` (or `print(profile)`) formats them.
+
+    Example:
+    >>> from garden.models import mobilenet_v1
+    >>> result = profile(mobilenet_v1())
+    >>> round(result.multiply_adds / 1e6)  # Howard et al., Table 6: 569M
+    569
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model={model!r} is not allowed: use a keras.Model.")
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    non_trainable = sum(math.prod(w.shape) for w in model.non_trainable_weights)
+    return Profile(model.name, tuple(_rows(model, prefix="", calls=1)), trainable, non_trainable)
+
+
+def layer_multiply_adds(layer, input_shape):
+    """Multiply-adds of one call of `layer` on an input of `input_shape`, per example.
+
+    Args:
+        layer: keras.layers.Layer. A built layer.
+        input_shape: tuple (or list of tuples for several inputs), batch axis included.
+
+    Returns:
+        An int, or None when the layer has weights and no known count (see the module
+        docstring for what counts).
+
+    Example:
+    >>> conv = keras.layers.Conv2D(8, 3, padding="same")
+    >>> conv.build((None, 5, 5, 4))
+    >>> layer_multiply_adds(conv, (None, 5, 5, 4))  # 5*5 positions * 8 filters * 3*3*4 weights
+    7200
+    """
+    if hasattr(layer, "multiply_adds"):
+        return int(layer.multiply_adds(input_shape))
+    if isinstance(layer, _CONV):
+        spatial, channels = _spatial_and_channels(layer, layer.compute_output_shape(input_shape))
+        in_channels = _spatial_and_channels(layer, input_shape)[1]
+        taps = math.prod(layer.kernel_size) * in_channels // layer.groups
+        return spatial * channels * taps
+    if isinstance(layer, _CONV_TRANSPOSE):
+        spatial, in_channels = _spatial_and_channels(layer, input_shape)
+        return spatial * in_channels * layer.filters * math.prod(layer.kernel_size)
+    if isinstance(layer, (*_DEPTHWISE, *_SEPARABLE)):
+        spatial, _ = _spatial_and_channels(layer, layer.compute_output_shape(input_shape))
+        depthwise_channels = _spatial_and_channels(layer, input_shape)[1] * layer.depth_multiplier
+        per_position = depthwise_channels * math.prod(layer.kernel_size)
+        if isinstance(layer, _SEPARABLE):
+            per_position += depthwise_channels * layer.filters
+        return spatial * per_position
+    if isinstance(layer, keras.layers.Dense):
+        return _known(input_shape[1:], layer) * layer.units
+    if isinstance(layer, tuple(_GATES)):
+        return _GATES[type(layer)] * layer.units * (_known(input_shape[1:], layer) + layer.units)
+    if isinstance(layer, (keras.layers.RNN, keras.layers.TimeDistributed)):
+        inner = layer.cell if isinstance(layer, keras.layers.RNN) else layer.layer
+        per_step = layer_multiply_adds(inner, (input_shape[0], *input_shape[2:]))
+        return None if per_step is None else _known(input_shape[1:2], layer) * per_step
+    if isinstance(layer, keras.layers.Bidirectional):
+        counts = [layer_multiply_adds(rnn, input_shape)
+                  for rnn in (layer.forward_layer, layer.backward_layer)]
+        return None if None in counts else sum(counts)
+    return 0 if _costs_nothing(layer) else None
+
+
+def _costs_nothing(layer):
+    return not getattr(layer, "weights", None) or isinstance(layer, _ZERO_COST)
+
+
+def _known(dims, layer):
+    """The product of `dims`, which must all be known."""
+    if any(d is None for d in dims):
+        raise ValueError(
+            f"layer {layer.name!r} sees an input of unknown size {tuple(dims)}: multiply-adds "
+            "need fixed input sizes, so build the model with a fixed input_shape."
+        )
+    return math.prod(dims)
+
+
+def _spatial_and_channels(layer, shape):
+    """(number of spatial positions, channels) of a convolution input or output shape."""
+    if layer.data_format == "channels_first":
+        return _known(shape[2:], layer), shape[1]
+    return _known(shape[1:-1], layer), shape[-1]
+
+
+def _is_graph(model):
+    return isinstance(model, keras.Sequential) or hasattr(model, "_nodes_by_depth")
+
+
+def _calls(model):
+    """(operation, [input shape of each call]) for every operation of a functional graph.
+
+    Keras records each call of an operation as a node; only the nodes that belong to this
+    model's graph count (a layer can also be called in other models).
+    """
+    if isinstance(model, keras.Sequential):
+        try:
+            model = keras.Model(model.inputs, model.outputs)
+        except (AttributeError, ValueError) as error:
+            raise ValueError(
+                f"model={model.name!r} is not built: give it an Input or call build() first."
+            ) from error
+    graph_nodes = {id(node) for nodes in model._nodes_by_depth.values() for node in nodes}
+    for operation in model.operations:
+        calls = [node for node in operation._inbound_nodes if id(node) in graph_nodes]
+        shapes = [_input_shape(node) for node in calls if not node.is_input]
+        yield operation, shapes, tuple(calls[0].outputs[0].shape)
+
+
+def _input_shape(node):
+    """The shape (or list of shapes) of a call's first argument."""
+    arguments = node.arguments
+    first = arguments.args[0] if arguments.args else next(iter(arguments.kwargs.values()))
+    return keras.tree.map_structure(lambda tensor: tuple(tensor.shape), first)
+
+
+def _rows(model, prefix, calls):
+    if not _is_graph(model):
+        for layer in model.layers:
+            if isinstance(layer, keras.Model) and not hasattr(layer, "multiply_adds"):
+                yield from _rows(layer, f"{prefix}{layer.name}/", calls)
+            else:
+                count = 0 if _costs_nothing(layer) else None
+                yield _row(layer, prefix, output_shape=(), multiply_adds=count)
+        return
+    for operation, input_shapes, output_shape in _calls(model):
+        if not input_shapes:  # an Input
+            continue
+        if isinstance(operation, keras.Model) and not hasattr(operation, "multiply_adds"):
+            yield from _rows(operation, f"{prefix}{operation.name}/", calls * len(input_shapes))
+            continue
+        counts = [layer_multiply_adds(operation, shape) for shape in input_shapes]
+        total = None if None in counts else calls * sum(counts)
+        yield _row(operation, prefix, output_shape, total)
+
+
+def _row(layer, prefix, output_shape, multiply_adds):
+    return LayerProfile(
+        name=prefix + layer.name,
+        kind=type(layer).__name__,
+        output_shape=output_shape,
+        trainable_params=sum(math.prod(w.shape) for w in getattr(layer, "trainable_weights", [])),
+        non_trainable_params=sum(
+            math.prod(w.shape) for w in getattr(layer, "non_trainable_weights", [])
+        ),
+        multiply_adds=multiply_adds,
+    )
