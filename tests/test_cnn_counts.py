@@ -7,32 +7,19 @@ the slow tier, while AlexNet, VGG16, GoogLeNet, SqueezeNet and the ResNet-50s st
 import functools
 import math
 
-import keras
 import pytest
 
-from garden import models
+from garden import models, tools
 
 slow = pytest.mark.slow
 
 
-def multiply_adds(model):
-    """Multiply-adds of one image through the convolutions and fully connected layers."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):  # the kernel holds in_channels / groups
-            height, width, in_channels, _ = layer.kernel.shape
-            total += math.prod(layer.output.shape[1:]) * height * width * in_channels
-        elif isinstance(layer, keras.layers.Dense):
-            total += math.prod(layer.kernel.shape)
-    return total
-
-
 @functools.lru_cache(maxsize=None)
 def counts(name, **kwargs):
-    """(parameters, trainable parameters, multiply-adds) of a model at default arguments."""
+    """(parameters, trainable parameters, multiply-adds by `garden.tools.profile`) of a model."""
     model = models.build(name, **kwargs)
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
-    return model.count_params(), trainable, multiply_adds(model)
+    return model.count_params(), trainable, tools.profile(model).multiply_adds
 
 
 @pytest.mark.parametrize(
