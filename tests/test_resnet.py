@@ -73,11 +73,9 @@ def test_imagenet_delegates_to_keras_applications(monkeypatch):
         return references[-1]
 
     monkeypatch.setattr(keras.applications, "ResNet50", fake_resnet50)
-    # Dilation keeps every weight's shape, so ImageNet weights load into a DeepLab backbone.
-    model = resnet50(include_top=False, output_stride=16, input_shape=(32, 32, 3),
-                     weights="imagenet")
+    model = resnet50(include_top=False, input_shape=(32, 32, 3), weights="imagenet")
     assert calls == [dict(include_top=False, weights="imagenet")]
-    assert model.output_shape == (None, 2, 2, 2048)
+    assert model.output_shape == (None, 1, 1, 2048)
     for a, b in zip(model.get_weights(), references[0].get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -132,15 +130,16 @@ def test_zero_initialised_blocks_start_as_the_identity():
 
 
 @pytest.mark.parametrize(
-    "output_stride, size, dilations", [(32, 2, (1, 1)), (16, 4, (1, 2)), (8, 8, (2, 4))]
+    "output_stride, size, dilations", [(16, 4, (1, 2)), (8, 8, (2, 4))]
 )
-def test_output_stride_trades_stride_for_dilation(output_stride, size, dilations):
-    model = resnet18(include_top=False, output_stride=output_stride, input_shape=(64, 64, 3))
-    assert model.output_shape == (None, size, size, 512)
+def test_deeplab_output_stride_trades_stride_for_dilation(output_stride, size, dilations):
+    features = resnet18(include_top=False, input_shape=(64, 64, 3))
+    dense = models.with_output_stride(features, output_stride)
+    assert dense.output_shape == (None, size, size, 512)
+    assert dense.count_params() == features.count_params()
     for stage, dilation in zip((4, 5), dilations):
-        first, second = (model.get_layer(f"conv{stage}_block1_{i}_conv") for i in (1, 2))
-        assert first.strides == ((2, 2) if dilation == 1 else (1, 1))
-        assert first.dilation_rate == second.dilation_rate == (dilation, dilation)
+        assert dense.get_layer(f"conv{stage}_block1_2_conv").dilation_rate == (dilation,) * 2
+    assert dense.get_layer("conv5_block1_1_conv").strides == (1, 1)
 
 
 def test_cifar_network_has_the_papers_stages_and_option_a_shortcuts():
@@ -173,7 +172,6 @@ def test_zero_padding_shortcut_matches_numpy():
 @pytest.mark.parametrize(
     "builder, kwargs, message",
     [
-        (resnet50, dict(output_stride=4), "output_stride=4"),
         (resnet18, dict(weights="imagenet"), "weights='imagenet'"),
         (resnet50, dict(shortcuts=False, weights="imagenet"), "weights='imagenet'"),
         (resnet20, dict(shortcuts=False, zero_init_residual=True), "zero_init_residual=True"),

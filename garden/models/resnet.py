@@ -30,17 +30,15 @@ Every variant is data in `RESNETS`, built by one function:
   `shortcuts=False` gives the plain network with exactly the same parameters.
 
 `shortcuts=False` removes every shortcut (and projection), giving the paper's "plain" networks.
-`output_stride` (ImageNet variants) replaces the stride of the last stages by dilation of their
-3x3 convolutions, as DeepLab does, keeping every weight's shape (ImageNet weights still load).
 The blocks' outputs are named `conv{stage}_block{index}_out` (stages 2-5, or 2-4 for CIFAR), the
-feature maps a detection or segmentation head takes.
+feature maps a detection or segmentation head takes; `garden.models.with_output_stride` makes
+the ImageNet variants dense for DeepLab, replacing strides by dilation with every weight's shape
+kept, so ImageNet weights still load.
 
 Arguments shared by the entry points:
     shortcuts: bool. Whether blocks have their shortcut connections. Defaults to True.
     zero_init_residual: bool. Initialise each block's last batch-normalization scale to zero,
         so every residual block starts as the identity. Defaults to False.
-    output_stride: int, ImageNet variants only. 32 (the network as published), 16 or 8: the
-        ratio of input to feature-map size. Defaults to 32.
     include_top: bool. Whether to add global average pooling and the classifier.
         Defaults to True.
     weights: None or the path to a weights file; `resnet50`, `resnet101` and `resnet152` also
@@ -57,9 +55,9 @@ Example:
 >>> model = resnet18(input_shape=(32, 32, 3), classes=10)
 >>> model.output_shape
 (None, 10)
->>> features = resnet50(include_top=False, output_stride=8, input_shape=(64, 64, 3))
+>>> features = resnet50(include_top=False, input_shape=(64, 64, 3))
 >>> features.output_shape
-(None, 8, 8, 2048)
+(None, 2, 2, 2048)
 """
 
 import keras
@@ -90,7 +88,6 @@ IMAGENET_MODELS = {"resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152"
 EXPANSION = 4  # of bottleneck blocks
 BN_EPSILON = 1.001e-5
 BN_MOMENTUM = 0.9
-OUTPUT_STRIDES = (8, 16, 32)
 
 IMAGENET_PAPER = dict(
     paper="He et al., Deep Residual Learning for Image Recognition",
@@ -102,11 +99,11 @@ IMAGENET_PAPER = dict(
 CIFAR_PAPER = dict(IMAGENET_PAPER, input_shape=(32, 32, 3))
 
 
-def _conv_bn(x, filters, kernel, spec, name, strides=1, dilation=1, relu=True, zero_gamma=False):
+def _conv_bn(x, filters, kernel, spec, name, strides=1, relu=True, zero_gamma=False):
     """Convolution and batch normalization (named `{name}_conv`, `{name}_bn`), then ReLU."""
     x = layers.Conv2D(
-        filters, kernel, strides=strides, padding="same", dilation_rate=dilation,
-        use_bias=spec["conv_bias"], name=f"{name}_conv",
+        filters, kernel, strides=strides, padding="same", use_bias=spec["conv_bias"],
+        name=f"{name}_conv",
     )(x)
     x = layers.BatchNormalization(
         momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"{name}_bn",
@@ -128,18 +125,18 @@ def _shortcut(x, filters, stride, spec, name):
     return _conv_bn(x, filters, 1, spec, f"{name}_0", strides=stride, relu=False)  # option B
 
 
-def _block(x, width, stride, dilation, spec, shortcuts, zero_init_residual, name):
+def _block(x, width, stride, spec, shortcuts, zero_init_residual, name):
     """A basic (two 3x3) or bottleneck (1x1, 3x3, 1x1) residual block."""
     filters = width * EXPANSION if spec["block"] == "bottleneck" else width
     shortcut = _shortcut(x, filters, stride, spec, name) if shortcuts else None
     if spec["block"] == "basic":
-        x = _conv_bn(x, width, 3, spec, f"{name}_1", strides=stride, dilation=dilation)
-        x = _conv_bn(x, width, 3, spec, f"{name}_2", dilation=dilation, relu=False,
+        x = _conv_bn(x, width, 3, spec, f"{name}_1", strides=stride)
+        x = _conv_bn(x, width, 3, spec, f"{name}_2", relu=False,
                      zero_gamma=zero_init_residual)
     else:
         stride_1x1, stride_3x3 = (stride, 1) if spec["stride_in_1x1"] else (1, stride)
         x = _conv_bn(x, width, 1, spec, f"{name}_1", strides=stride_1x1)
-        x = _conv_bn(x, width, 3, spec, f"{name}_2", strides=stride_3x3, dilation=dilation)
+        x = _conv_bn(x, width, 3, spec, f"{name}_2", strides=stride_3x3)
         x = _conv_bn(x, filters, 1, spec, f"{name}_3", relu=False, zero_gamma=zero_init_residual)
     if shortcuts:
         x = layers.Add(name=f"{name}_add")([shortcut, x])
@@ -165,7 +162,7 @@ def _stem(x, spec):
 
 
 def _resnet(
-    variant, *, shortcuts, zero_init_residual, output_stride=32, include_top, weights,
+    variant, *, shortcuts, zero_init_residual, include_top, weights,
     input_tensor, input_shape, pooling, classes, classifier_activation, name,
 ):
     """Builds the ResNet `variant` of `RESNETS`."""
@@ -175,8 +172,6 @@ def _resnet(
         include_top=include_top, weights=weights, pooling=pooling, classes=classes,
         imagenet=variant in IMAGENET_MODELS and shortcuts,
     )
-    if output_stride not in OUTPUT_STRIDES:
-        raise ValueError(f"output_stride={output_stride!r} is not allowed: use 8, 16 or 32.")
     if zero_init_residual and not shortcuts:
         raise ValueError(
             "zero_init_residual=True is not allowed with shortcuts=False: a block whose output "
@@ -188,15 +183,10 @@ def _resnet(
     )
 
     x = _stem(img, spec)
-    stride, dilation = (1 if cifar else 4), 1
     for stage, (width, depth) in enumerate(zip(spec["widths"], spec["depths"])):
-        block_stride = 1 if stage == 0 else 2
-        if stride * block_stride > output_stride:
-            dilation, block_stride = dilation * block_stride, 1
-        stride *= block_stride
         for block in range(depth):
             x = _block(
-                x, width, block_stride if block == 0 else 1, dilation, spec, shortcuts,
+                x, width, 2 if stage > 0 and block == 0 else 1, spec, shortcuts,
                 zero_init_residual, name=f"conv{stage + 2}_block{block + 1}",
             )
 
@@ -214,7 +204,7 @@ def _resnet(
 
 
 @register_model(**IMAGENET_PAPER)
-def resnet18(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+def resnet18(shortcuts=True, zero_init_residual=False, include_top=True,
              weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
              classifier_activation="softmax", name="resnet18"):
     """ResNet-18 (He et al. 2016): basic blocks, 11,689,512 trainable parameters."""
@@ -222,7 +212,7 @@ def resnet18(shortcuts=True, zero_init_residual=False, output_stride=32, include
 
 
 @register_model(**IMAGENET_PAPER)
-def resnet34(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+def resnet34(shortcuts=True, zero_init_residual=False, include_top=True,
              weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
              classifier_activation="softmax", name="resnet34"):
     """ResNet-34 (He et al. 2016): basic blocks, 21,797,672 trainable parameters."""
@@ -230,7 +220,7 @@ def resnet34(shortcuts=True, zero_init_residual=False, output_stride=32, include
 
 
 @register_model(**IMAGENET_PAPER)
-def resnet50(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+def resnet50(shortcuts=True, zero_init_residual=False, include_top=True,
              weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
              classifier_activation="softmax", name="resnet50"):
     """ResNet-50 (He et al. 2016) in keras.applications.ResNet50's layout: 25,636,712
@@ -239,7 +229,7 @@ def resnet50(shortcuts=True, zero_init_residual=False, output_stride=32, include
 
 
 @register_model(**IMAGENET_PAPER)
-def resnet101(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+def resnet101(shortcuts=True, zero_init_residual=False, include_top=True,
               weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
               classifier_activation="softmax", name="resnet101"):
     """ResNet-101 (He et al. 2016) in keras.applications.ResNet101's layout: 44,707,176
@@ -248,7 +238,7 @@ def resnet101(shortcuts=True, zero_init_residual=False, output_stride=32, includ
 
 
 @register_model(**IMAGENET_PAPER)
-def resnet152(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+def resnet152(shortcuts=True, zero_init_residual=False, include_top=True,
               weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
               classifier_activation="softmax", name="resnet152"):
     """ResNet-152 (He et al. 2016) in keras.applications.ResNet152's layout: 60,419,944
@@ -262,7 +252,7 @@ def resnet152(shortcuts=True, zero_init_residual=False, output_stride=32, includ
     year=2019,
     arxiv="https://arxiv.org/abs/1812.01187",
 ))
-def resnet50d(shortcuts=True, zero_init_residual=False, output_stride=32, include_top=True,
+def resnet50d(shortcuts=True, zero_init_residual=False, include_top=True,
               weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
               classifier_activation="softmax", name="resnet50d"):
     """ResNet-50-D (He et al. 2019, Bag of Tricks): tweaks B, C and D, 25,576,264 trainable
