@@ -36,10 +36,11 @@ def cmd_list(args):
     names = models.list_models(args.pattern)
     if not names:
         raise UsageError(f"no model matches {args.pattern!r}")
+    entries = [models.get_entry(name) for name in names]
     width = max(map(len, names))
-    for name in names:
-        entry = models.get_entry(name)
-        print(f"{name:<{width}}  {entry.year}  {entry.task:<15} {entry.paper}")
+    task_width = max(len(entry.task) for entry in entries)
+    for name, entry in zip(names, entries):
+        print(f"{name:<{width}}  {entry.year}  {entry.task:<{task_width}}  {entry.paper}")
 
 
 def cmd_info(args):
