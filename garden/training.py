@@ -220,16 +220,21 @@ def build_optimizer(spec):
     return keras.optimizers.get(spec)
 
 
+def build_loss(spec):
+    """The loss from a Keras identifier or `{class_name, config}` of garden.losses or
+    keras.losses."""
+    if isinstance(spec, dict):
+        return _instantiate(spec, "[train] loss", garden_losses, keras.losses)
+    return spec
+
+
 def compile_model(model, train_cfg):
     """Compiles with the recipe's optimizer, loss and metrics: Keras identifiers, or
     `{class_name, config}` tables of garden.losses / keras.losses and garden.metrics /
     keras.metrics."""
-    loss = train_cfg.get("loss", "sparse_categorical_crossentropy")
-    if isinstance(loss, dict):
-        loss = _instantiate(loss, "[train] loss", garden_losses, keras.losses)
     model.compile(
         optimizer=build_optimizer(train_cfg.get("optimizer", "adam")),
-        loss=loss,
+        loss=build_loss(train_cfg.get("loss", "sparse_categorical_crossentropy")),
         loss_weights=train_cfg.get("loss_weights"),
         metrics=[
             _instantiate(m, "[train] metrics", garden_metrics, keras.metrics)
