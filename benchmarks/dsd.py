@@ -17,7 +17,7 @@ import keras
 
 from benchmarks.sparsity import IMAGE_SIZE, small_cnn
 from garden import data, sparsity
-from garden._files import write_text
+from garden.utils.files import write_text
 
 
 def run(seed, target, epochs, learning_rate):

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from garden import data, tools
-from garden._files import write_text
+from garden.utils.files import write_text
 
 STEPS = 21
 

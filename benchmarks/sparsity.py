@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from garden import data, export, sparsity
-from garden._files import atomic_path, write_text
+from garden.utils.files import atomic_path, write_text
 
 IMAGE_SIZE = (16, 16)
 COMPRESSIONS = (2, 4, 8, 16, 32)

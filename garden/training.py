@@ -27,8 +27,9 @@ from garden import losses as garden_losses
 from garden import metrics as garden_metrics
 from garden import export as garden_export
 from garden import models
+from garden import schedules as garden_schedules
 from garden.data import transforms as data_transforms
-from garden._files import atomic_path, write_text
+from garden.utils.files import atomic_path, write_text
 
 SECTIONS = {
     "name": str,
@@ -209,13 +210,13 @@ def build_callbacks(specs):
 
 def build_optimizer(spec):
     """The optimizer from a Keras identifier or `{class_name, config}`; a `learning_rate` given
-    as a table is a schedule of garden.callbacks or keras.optimizers.schedules."""
+    as a table is a schedule of garden.schedules or keras.optimizers.schedules."""
     spec = copy.deepcopy(spec)
     config = spec.get("config", {}) if isinstance(spec, dict) else {}
     if isinstance(config.get("learning_rate"), dict):
         config["learning_rate"] = _instantiate(
             config["learning_rate"], "[train] optimizer learning_rate",
-            garden_callbacks, keras.optimizers.schedules,
+            garden_schedules, keras.optimizers.schedules,
         )
     return keras.optimizers.get(spec)
 

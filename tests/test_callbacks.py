@@ -12,17 +12,8 @@ import keras
 import numpy as np
 import pytest
 
-from garden.callbacks import (
-    CyclicLR,
-    LRFinder,
-    OneCycle,
-    OneCycleLR,
-    Warmup,
-    linear_scaling,
-    lr_range_test,
-    plot_schedule,
-    suggest_learning_rates,
-)
+from garden.callbacks import LRFinder, OneCycle, lr_range_test, plot_schedule, suggest_learning_rates
+from garden.schedules import CyclicLR, OneCycleLR, Warmup, linear_scaling
 
 BATCH = 4
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from garden import export, sparsity, training
-from garden.layers._base import serializable
+from garden.utils.serialization import serializable
 from garden.sparsity.pruning import keep_count
 from tests.sparsity_models import build_twin_model
 

@@ -1,32 +1,35 @@
-"""Learning-rate schedules and training callbacks that drop into `model.fit`.
+"""Training callbacks that drop into `model.fit`: what reacts to training.
 
-Schedules (serializable, saved with the model inside the optimizer): `CyclicLR` (Smith 2015),
-`OneCycleLR` (Smith 2018), `Warmup` (Goyal et al. 2017). Callbacks: `OneCycle` (learning rate and
-momentum in opposition), `LRFinder` (LR range test; `lr_range_test` runs it). Helpers:
-`linear_scaling`, `suggest_learning_rates`, `plot_schedule`.
+`OneCycle` (Smith 2018: learning rate and momentum in opposition), `LRFinder` (Smith 2015's LR
+range test; `lr_range_test` runs it, `suggest_learning_rates` reads its curve), `plot_schedule`.
+Learning-rate schedules (`CyclicLR`, `OneCycleLR`, `Warmup`, `linear_scaling`) are in
+`garden.schedules`, as Keras keeps its own in `keras.optimizers.schedules`.
 
 They combine with what Keras already has:
-- cosine decay with warmup is `keras.optimizers.schedules.CosineDecay(..., warmup_target=...,
-  warmup_steps=...)`; `Warmup` puts a warmup in front of any other schedule;
 - label smoothing is the `label_smoothing` argument of Keras' cross-entropy losses;
 - no bias decay is `optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])`
   on `AdamW` / `SGD(weight_decay=...)`.
 """
 
-from garden.callbacks.cyclic import CyclicLR
 from garden.callbacks.lr_finder import LRFinder, lr_range_test, suggest_learning_rates
-from garden.callbacks.one_cycle import OneCycle, OneCycleLR
+from garden.callbacks.one_cycle import OneCycle
 from garden.callbacks.plot import plot_schedule
-from garden.callbacks.warmup import Warmup, linear_scaling
 
 __all__ = [
-    "CyclicLR",
     "LRFinder",
     "OneCycle",
-    "OneCycleLR",
-    "Warmup",
-    "linear_scaling",
     "lr_range_test",
     "plot_schedule",
     "suggest_learning_rates",
 ]
+
+_MOVED_TO_SCHEDULES = ("CyclicLR", "OneCycleLR", "Warmup", "linear_scaling")
+
+
+def __getattr__(name):
+    if name in _MOVED_TO_SCHEDULES:
+        raise AttributeError(
+            f"garden.callbacks.{name} moved to garden.schedules.{name}: schedules are "
+            "serializable step -> rate objects, as keras.optimizers.schedules"
+        )
+    raise AttributeError(f"module 'garden.callbacks' has no attribute {name!r}")

@@ -3,7 +3,7 @@
 import numpy as np
 from matplotlib.figure import Figure
 
-from garden._files import atomic_path
+from garden.utils.files import atomic_path
 
 
 def save_figure(figure, path):
@@ -33,7 +33,7 @@ def plot_schedule(schedules, steps, path=None):
         The matplotlib `Figure`.
 
     Example:
-    >>> from garden.callbacks import CyclicLR
+    >>> from garden.schedules import CyclicLR
     >>> figure = plot_schedule({"triangular2": CyclicLR(0.001, 0.006, 100, "triangular2")}, 600)
     >>> len(figure.axes)
     1

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from garden._files import atomic_path
+from garden.utils.files import atomic_path
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

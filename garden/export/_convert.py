@@ -5,7 +5,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from garden._files import atomic_path
+from garden.utils.files import atomic_path
 from garden.export._examples import examples
 
 QUANTIZE = (None, "float16", "dynamic", "int8")

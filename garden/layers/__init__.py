@@ -1,10 +1,9 @@
 """Custom layers introduced by the papers, each registered serializable under package "garden".
 
-Every layer here is decorated with `serializable`, so a model using it saves to `.keras` and loads
+Every layer here is decorated with `garden.utils.serializable`, so a model using it saves to `.keras` and loads
 back with `keras.saving.load_model(path)` (safe mode on) after `import garden`.
 """
 
-from garden.layers._base import serializable
 from garden.layers.aspp import ASPP, ASPPv3
 from garden.layers.capsules import CapsuleLayer, Length, Mask, PrimaryCapsules, squash
 from garden.layers.lrn import LocalResponseNormalization
@@ -14,7 +13,6 @@ from garden.layers.subpixel import SubPixelConv2D
 from garden.layers.swish import Swish
 
 __all__ = [
-    "serializable",
     "ASPP",
     "ASPPv3",
     "CapsuleLayer",

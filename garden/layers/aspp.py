@@ -12,8 +12,8 @@ pixels apart, `y[i] = sum_k x[i + r * k] w[k]`: `keras.layers.Conv2D(dilation_ra
 
 from keras import layers, ops
 
-from garden.layers._base import serializable
-from garden.layers._checks import check_int, check_ints, check_rate
+from garden.utils.serialization import serializable
+from garden.utils.checks import check_int, check_ints, check_rate
 
 RATES_L = (6, 12, 18, 24)  # DeepLab v2's ASPP-L
 RATES_S = (2, 4, 8, 12)  # DeepLab v2's ASPP-S

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from garden.layers._base import serializable
+from garden.utils.serialization import serializable
 
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 

@@ -8,8 +8,8 @@ Reference:
 import keras
 from keras import layers, ops
 
-from garden.layers._base import serializable
-from garden.layers._checks import check_int
+from garden.utils.serialization import serializable
+from garden.utils.checks import check_int
 
 
 @serializable

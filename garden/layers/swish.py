@@ -8,7 +8,7 @@ Reference:
 import keras
 from keras import ops
 
-from garden.layers._base import serializable
+from garden.utils.serialization import serializable
 
 
 @serializable

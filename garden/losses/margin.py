@@ -8,7 +8,7 @@ Reference:
 import keras
 from keras import ops
 
-from garden.layers._base import serializable
+from garden.utils.serialization import serializable
 
 
 def margin_loss(y_true, lengths, m_plus=0.9, m_minus=0.1, down_weight=0.5):

@@ -13,7 +13,7 @@ sensitive; `rgb_to_y` converts RGB images in [0, 1] to it.
 import keras
 from keras import ops
 
-from garden.layers._base import serializable
+from garden.utils.serialization import serializable
 
 # ITU-R BT.601 luma for RGB in [0, 1]: Y in [16, 235] / 255, as MATLAB's rgb2ycbcr.
 _Y_WEIGHTS = (65.481 / 255.0, 128.553 / 255.0, 24.966 / 255.0)

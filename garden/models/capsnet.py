@@ -15,8 +15,8 @@ import keras
 from keras import layers, ops
 
 from garden.layers import CapsuleLayer, Length, Mask, PrimaryCapsules
-from garden.layers._base import serializable
-from garden.layers._checks import check_int, check_ints
+from garden.utils.serialization import serializable
+from garden.utils.checks import check_int, check_ints
 from garden.models._classifier import image_input
 from garden.models._registry import register_model
 

@@ -24,7 +24,7 @@ from keras import layers
 
 from garden.layers import ASPP, ASPPv3
 from garden.layers.aspp import RATES_L, RATES_V3
-from garden.layers._checks import check_int, check_ints
+from garden.utils.checks import check_int, check_ints
 from garden.models._registry import build, register_model
 
 ASPP_VERSIONS = ("v2", "v3")

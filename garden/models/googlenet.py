@@ -32,7 +32,8 @@ import functools
 import keras
 from keras import layers
 
-from garden.layers import LocalResponseNormalization, serializable
+from garden.layers import LocalResponseNormalization
+from garden.utils import serializable
 from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
 from garden.models._registry import register_model
 

@@ -14,7 +14,7 @@ import keras
 from keras import layers
 
 from garden.layers import SpatialTransformer
-from garden.layers._checks import check_int, check_ints
+from garden.utils.checks import check_int, check_ints
 from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
 from garden.models._registry import register_model
 

@@ -16,7 +16,7 @@ default and are fully convolutional: pass `input_shape=(None, None, 1)` to run o
 from keras import layers
 
 from garden.layers import SubPixelConv2D
-from garden.layers._checks import check_int, check_ints
+from garden.utils.checks import check_int, check_ints
 from garden.models._classifier import finish, image_input
 from garden.models._registry import register_model
 

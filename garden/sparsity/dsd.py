@@ -15,7 +15,7 @@ import dataclasses
 
 import keras
 
-from garden._files import atomic_path
+from garden.utils.files import atomic_path
 from garden.sparsity.callbacks import UpdatePruningStep
 from garden.sparsity.pruning import prune_low_magnitude, strip_pruning
 from garden.sparsity.report import sparsity_report

@@ -25,7 +25,7 @@ import itertools
 import keras
 import numpy as np
 
-from garden.layers._base import serializable
+from garden.utils.serialization import serializable
 from garden.sparsity.schedules import ConstantSparsity
 
 RANKINGS = ("layer", "global", "random", "filter")

@@ -11,7 +11,7 @@ PolynomialDecay is the gradual schedule of Zhu & Gupta, "To prune, or not to pru
 import keras
 import numpy as np
 
-from garden.layers._base import serializable
+from garden.utils.serialization import serializable
 
 
 def _check_steps(begin_step, end_step, frequency, allow_forever):

@@ -10,7 +10,7 @@ import numpy as np
 
 from garden.models import CapsNet
 from garden.training import fit
-from garden.tools._figures import pyplot, save_figure
+from garden.utils.figures import pyplot, save_figure
 
 PERTURBATIONS = np.round(np.arange(-0.25, 0.2501, 0.05), 2)  # the paper's range and step
 

@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from garden._files import atomic_path
+from garden.utils.files import atomic_path
 
 # The guide's relationships: i, k, s, p, d of the convolution; i', o', a of its transpose.
 RELATIONSHIPS = {

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from garden._files import atomic_path
+from garden.utils.files import atomic_path
 from garden.callbacks.plot import save_figure
 
 

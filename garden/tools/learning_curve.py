@@ -119,7 +119,7 @@ def procedure(run):
     and `seeds` (subset and initialisation seeds, default [0]).
     """
     from garden import training
-    from garden._files import write_text
+    from garden.utils.files import write_text
     from garden.tools.procedures import _arrays, _options
 
     options = _options(run, sizes=None, steps=None, seeds=[0])

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from garden import training
-from garden._files import write_text
+from garden.utils.files import write_text
 from garden.callbacks.plot import save_figure
 from garden.tools.imbalance import class_priors, move_threshold
 from garden.tools.mc_dropout import mc_dropout_predict

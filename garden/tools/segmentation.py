@@ -12,7 +12,7 @@ import numpy as np
 
 from garden import data
 from garden.metrics import mean_iou
-from garden.tools._figures import pyplot, save_figure
+from garden.utils.figures import pyplot, save_figure
 from garden.tools.crf import DenseCRF
 from garden.training import fit
 

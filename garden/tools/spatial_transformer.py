@@ -8,7 +8,7 @@ Reference:
 import numpy as np
 
 from garden.training import fit
-from garden.tools._figures import pyplot, save_figure
+from garden.utils.figures import pyplot, save_figure
 
 
 def transformer_figure(model, images, path, layer_name="transformer", columns=8):

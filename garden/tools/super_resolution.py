@@ -11,7 +11,7 @@ import numpy as np
 from garden.data.sr_patches import TEST_PHOTOGRAPHS, degrade, luminance
 from garden.metrics import psnr, ssim
 from garden.training import build_model, fit
-from garden.tools._figures import pyplot, save_figure
+from garden.utils.figures import pyplot, save_figure
 
 
 def whole_image_model(model, recipe_model):

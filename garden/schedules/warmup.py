@@ -12,7 +12,7 @@ already warms up a cosine decay; `Warmup` wraps any schedule (or a constant) ins
 import keras
 from keras import ops
 
-from garden.layers._base import serializable
+from garden.utils.serialization import serializable
 
 
 def linear_scaling(base_lr, batch_size, base_batch_size=256):

@@ -1,6 +1,6 @@
 """Saving matplotlib figures atomically (shared by the figure-making tools)."""
 
-from garden._files import atomic_path
+from garden.utils.files import atomic_path
 
 
 def pyplot():
