@@ -26,3 +26,33 @@ def check_ints(name, values, length=None):
         allowed = f"{length}" if length is not None else "one or more"
         raise ValueError(f"{name}={values!r} is not allowed: use {allowed} integers >= 1.")
     return values
+
+
+def check_number(name, value, *, minimum=None, maximum=None, inclusive=True):
+    """Returns `value` as a float if it is a real number (not a bool, not a string) within
+    `[minimum, maximum]` (open bounds when `inclusive=False`), else raises `ValueError`."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and minimum is not None:
+        ok = value >= minimum if inclusive else value > minimum
+    if ok and maximum is not None:
+        ok = value <= maximum if inclusive else value < maximum
+    if not ok:
+        low, high = ("[", "]") if inclusive else ("(", ")")
+        span = f"{low}{'-inf' if minimum is None else minimum}, {'inf' if maximum is None else maximum}{high}"
+        raise ValueError(f"{name}={value!r} is not allowed: use a number in {span}.")
+    return float(value)
+
+
+def check_bool(name, value):
+    """Returns `value` if it is a bool, else raises `ValueError`."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name}={value!r} is not allowed: use True or False.")
+    return value
+
+
+def check_choice(name, value, choices):
+    """Returns `value` if it is one of `choices`, else raises `ValueError` listing them."""
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name}={value!r} is not allowed: use one of {allowed}.")
+    return value
