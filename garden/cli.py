@@ -11,12 +11,16 @@
     garden dream MODEL --layers L    DeepDream a photograph with a classifier's layers
     garden compute RECIPE...         accuracy against multiply-adds of trained recipes
 
-Bad input prints one line on stderr and exits with status 2.
+Bad input prints one line on stderr and exits with status 2. Arguments are parsed before
+TensorFlow is imported, so `garden --help` and argument errors return at once.
 """
 
 import argparse
 import sys
+import zipfile
 from pathlib import Path
+
+from garden import __version__
 
 QUANTIZE = ("float", "float16", "dynamic", "int8")
 
@@ -28,6 +32,55 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(f"{self.prog}: {message}")
+
+
+class _DatasetsHelp(argparse.Action):
+    """`-h` of `data prepare`: the help with every dataset (importing garden.data only then)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, dest, help="show this help with every dataset, and exit",
+                         **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from garden import data
+
+        kinds = data.list_datasets()
+        parser.epilog = (
+            f"datasets: {', '.join(kinds['embedded'])} (embedded, no download); tfds:NAME (any "
+            "image-classification dataset of tensorflow-datasets, e.g. tfds:mnist); generated in "
+            f"memory by garden.data.load, nothing to prepare: {', '.join(kinds['generated'])}."
+        )
+        parser.print_help()
+        parser.exit()
+
+
+def _file(kind, must_exist=True):
+    """An argparse type: a path to a file (not a directory); with `must_exist`, an existing one."""
+
+    def check(text):
+        path = Path(text)
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{kind} {text!r} is a directory, not a file")
+        if must_exist and not path.exists():
+            raise argparse.ArgumentTypeError(f"{kind} {text!r} does not exist")
+        return text
+
+    return check
+
+
+def _load_model(path):
+    """The Keras model in file `path`; a `.keras` file that is not one is reported as such."""
+    import keras
+
+    if Path(path).suffix == ".keras" and not (
+        zipfile.is_zipfile(path) and "config.json" in zipfile.ZipFile(path).namelist()
+    ):
+        raise UsageError(
+            f"model file {path!r} is not a Keras model file: a .keras file is the zip archive "
+            "that model.save('NAME.keras') writes"
+        )
+    return keras.saving.load_model(path)
 
 
 def cmd_list(args):
@@ -66,7 +119,11 @@ def cmd_info(args):
 def cmd_data_prepare(args):
     from garden import data
 
-    path = data.prepare(args.name, root=args.root)
+    path = data.prepare(args.name, root=args.root, data_dir=args.data_dir, progress=True)
+    for split, stored in data.info(args.name, root=args.root)["splits"].items():
+        shards = len(stored["shards"])
+        print(f"{split}: {stored['examples']:,} examples of shape {tuple(stored['image_shape'])} "
+              f"in {shards} shard{'s' * (shards > 1)}")
     print(f"wrote {path}")
 
 
@@ -111,13 +168,9 @@ def cmd_lr_find(args):
 
 
 def cmd_export(args):
-    import keras
-
     from garden import data, export
 
-    if not Path(args.model).is_file():
-        raise UsageError(f"model file {args.model!r} does not exist")
-    model = keras.saving.load_model(args.model)
+    model = _load_model(args.model)
     if args.output.endswith(".tflite"):
         samples = None
         if args.data:
@@ -199,12 +252,10 @@ def cmd_conv_arith(args):
 
 
 def cmd_dream(args):
-    import keras
-
     from garden import models, tools
 
     if Path(args.model).is_file():
-        model = keras.saving.load_model(args.model)
+        model = _load_model(args.model)
     else:
         model = models.build(args.model)
     image = tools.load_image(args.image, channels=model.input_shape[-1], size=args.size)
@@ -232,23 +283,31 @@ def cmd_compute(args):
 
 def _parser():
     parser = _Parser(prog="garden", description="A Keras 3 model garden.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"garden {__version__}",
+                        help="print garden's version and exit")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                     metavar="COMMAND")
 
     p = commands.add_parser("list", help="list registered models")
     p.add_argument("pattern", nargs="?", default="*", help="wildcard, e.g. 'vgg*'")
     p.set_defaults(func=cmd_list)
 
     p = commands.add_parser("info", help="describe one model")
-    p.add_argument("name")
+    p.add_argument("name", help="a registered model name (see `garden list`)")
     p.add_argument("--layers", action="store_true",
                    help="also print parameters and multiply-adds of every layer")
     p.set_defaults(func=cmd_info)
 
     p = commands.add_parser("data", help="datasets")
     data_commands = p.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
-    p = data_commands.add_parser("prepare", help="write a dataset as TFRecord shards")
-    p.add_argument("name", help="digits, or tfds:NAME for a tensorflow-datasets dataset")
+    p = data_commands.add_parser("prepare", help="write a dataset as TFRecord shards",
+                                 add_help=False)
+    p.add_argument("-h", "--help", action=_DatasetsHelp)
+    p.add_argument("name", help="digits, or tfds:NAME for a tensorflow-datasets dataset "
+                   "(--help lists every dataset)")
     p.add_argument("--root", default="tfrecords", help="data directory (default: tfrecords)")
+    p.add_argument("--data-dir", help="for tfds:NAME: the tensorflow-datasets directory holding "
+                   "the dataset or to download it into (default: tfds', ~/tensorflow_datasets)")
     p.set_defaults(func=cmd_data_prepare)
 
     def run_options(p):
@@ -259,25 +318,30 @@ def _parser():
                        help="start over instead of resuming or reusing finished runs")
 
     p = commands.add_parser("train", help="train a recipe")
-    p.add_argument("recipe", help="a TOML recipe, e.g. training/mobilenet_v1_digits.toml")
+    p.add_argument("recipe", type=_file("recipe"),
+                   help="a TOML recipe, e.g. training/mobilenet_v1_digits.toml")
     run_options(p)
     p.set_defaults(func=cmd_train)
 
     p = commands.add_parser("lr-find", help="LR range test (Smith 2015) on a recipe")
-    p.add_argument("recipe", help="a TOML recipe, e.g. training/clr_digits.toml")
+    p.add_argument("recipe", type=_file("recipe"),
+                   help="a TOML recipe, e.g. training/clr_digits.toml")
     p.add_argument("--variant", help="which [variants.NAME] to test (default: the first)")
     p.add_argument("--min-lr", type=float, default=1e-5, help="first rate (default: 1e-5)")
     p.add_argument("--max-lr", type=float, default=10.0, help="last rate (default: 10)")
     p.add_argument("--steps", type=int, default=100, help="iterations (default: 100)")
-    p.add_argument("--mode", choices=("exponential", "linear"), default="exponential")
+    p.add_argument("--mode", choices=("exponential", "linear"), default="exponential",
+                   help="how the rate grows from step to step (default: exponential)")
     p.add_argument("--output", help="plot file (default: RUNS_DIR/NAME/lr_find.png)")
     p.add_argument("--runs-dir", default="runs", help="run directories (default: runs)")
     p.set_defaults(func=cmd_lr_find)
 
     p = commands.add_parser("export", help="export a .keras model")
-    p.add_argument("model", help="a .keras file")
+    p.add_argument("model", type=_file("model file"), help="a .keras file")
     p.add_argument("output", help="a .tflite file, or a directory for a SavedModel")
-    p.add_argument("--quantize", choices=QUANTIZE, default="float")
+    p.add_argument("--quantize", choices=QUANTIZE, default="float",
+                   help="TFLite weights and math: float (default), float16, dynamic (int8 "
+                   "weights) or int8 (full integer, needs --data)")
     p.add_argument("--data", help="dataset for int8 calibration and verification, e.g. digits")
     p.set_defaults(func=cmd_export)
 
@@ -285,7 +349,8 @@ def _parser():
         "conv-arith", help="output size of a convolution, pooling or transposed convolution",
         description="Convolution arithmetic (Dumoulin & Visin 2016). Every option takes one "
         "value, or one per axis separated by commas (e.g. --input 5,7).")
-    p.add_argument("--kind", choices=("conv", "pool", "transposed"), default="conv")
+    p.add_argument("--kind", choices=("conv", "pool", "transposed"), default="conv",
+                   help="convolution (default), pooling or transposed convolution")
     p.add_argument("--input", required=True, help="input size i (i' for transposed)")
     p.add_argument("--kernel", required=True, help="kernel (window) size k")
     p.add_argument("--stride", help="stride s (default 1; pooling: the window size)")
@@ -296,24 +361,29 @@ def _parser():
     p.set_defaults(func=cmd_conv_arith)
 
     p = commands.add_parser("dream", help="DeepDream a photograph with a classifier's layers")
-    p.add_argument("model", help="a .keras file, or a registered model name (untrained)")
+    p.add_argument("model", type=_file("model", must_exist=False),
+                   help="a .keras file, or a registered model name (untrained)")
     p.add_argument("--layers", required=True, help="comma-separated layer names to amplify")
     p.add_argument("--image", default="astronaut",
                    help="a scikit-image photograph name or an image file (default: astronaut)")
     p.add_argument("--size", type=int, default=256, help="longer side in pixels (default 256)")
     p.add_argument("--steps", type=int, default=20, help="steps per octave (default 20)")
-    p.add_argument("--step-size", type=float, default=0.01, help="default 0.01")
-    p.add_argument("--octaves", type=int, default=3, help="default 3")
-    p.add_argument("--octave-scale", type=float, default=1.4, help="default 1.4")
+    p.add_argument("--step-size", type=float, default=0.01,
+                   help="gradient ascent step (default 0.01)")
+    p.add_argument("--octaves", type=int, default=3, help="image scales (default 3)")
+    p.add_argument("--octave-scale", type=float, default=1.4,
+                   help="size ratio between octaves (default 1.4)")
     p.add_argument("--jitter", type=int, default=8, help="random shift in pixels (default 8)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the jitter (default 0)")
     p.add_argument("--output", default="dream.png", help="image to write (default dream.png)")
     p.set_defaults(func=cmd_dream)
 
     p = commands.add_parser("compute", help="accuracy against multiply-adds of trained recipes")
-    p.add_argument("recipes", nargs="+", help="recipe files trained with `garden train`")
+    p.add_argument("recipes", nargs="+", type=_file("recipe"),
+                   help="recipe files trained with `garden train`")
     p.add_argument("--runs-dir", default="runs", help="run directories (default: runs)")
-    p.add_argument("--metric", default="test_accuracy", help="default: test_accuracy")
+    p.add_argument("--metric", default="test_accuracy",
+                   help="the result to plot (default: test_accuracy)")
     p.add_argument("--output", help="write the plot (PNG) to this path")
     p.set_defaults(func=cmd_compute)
 
@@ -324,8 +394,17 @@ def _parser():
 
 
 def main(argv=None):
+    """Runs the `garden` command on `argv` (default: the process's arguments); the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    if not argv:
+        parser.print_help()
+        return 0
     try:
-        args = _parser().parse_args(argv)
+        args = parser.parse_args(argv)
+        import garden
+
+        garden._load_keras()  # TensorFlow, imported quietly, and garden's Keras objects
         args.func(args)
     except (UsageError, ValueError, FileNotFoundError) as e:
         message = str(e).strip().splitlines() or [type(e).__name__]

@@ -10,12 +10,14 @@ from garden.data import _records, _registry, _sources
 SHUFFLE_BUFFER = 10_000  # examples; a dataset no larger than this is shuffled perfectly
 
 
-def prepare(name, root="tfrecords", *, shards=None):
+def prepare(name, root="tfrecords", *, shards=None, data_dir=None, progress=False):
     """Writes a dataset as TFRecord shards plus `manifest.json` under `root`, atomically.
 
     The dataset goes to `root/DIR`, where DIR is the name with every character other than letters,
     digits, `.`, `_` and `-` made `_` (`"tfds:mnist"` -> `tfds_mnist`). A previous copy is
-    replaced only once the new one is complete. `garden data prepare NAME` calls this.
+    replaced only once the new one is complete, and temporary folders that an interrupted earlier
+    prepare of the same dataset left behind (a killed process) are removed first.
+    `garden data prepare NAME` calls this.
 
     Args:
         name: str. `"digits"` (scikit-learn's handwritten digits, no download) or
@@ -24,6 +26,9 @@ def prepare(name, root="tfrecords", *, shards=None):
         root: str or Path. The data directory. Defaults to `"tfrecords"`.
         shards: int, optional. Shards per split; by default about 100 MB per shard (digits: two
             training shards and one test shard).
+        data_dir: str or Path, optional. For `"tfds:NAME"`: the tensorflow-datasets directory
+            holding the prepared dataset, or to download it into. Defaults to tfds' own.
+        progress: bool. Show a progress bar per split (Keras' `Progbar`). Defaults to False.
 
     Returns:
         The dataset's directory, a `Path`.
@@ -42,9 +47,20 @@ def prepare(name, root="tfrecords", *, shards=None):
     _check_known(name)
     if not (shards is None or _is_positive_int(shards)):
         raise ValueError(f"shards must be a positive integer or None, received {shards=}")
-    source = _sources.get(name)
+    source = _sources.get(name, data_dir)
     directory = _directory(name, root)
-    return _records.write(directory, source.header, source.splits, shards or source.shards)
+    return _records.write(
+        directory, source.header, source.splits, shards or source.shards, progress=progress
+    )
+
+
+def list_datasets():
+    """The dataset names `load` knows, by kind: `{"embedded": [...], "generated": [...]}`.
+
+    Embedded datasets are written as TFRecords by `prepare` (on first use by `load`); generated
+    ones are made in memory by `load` (nothing to prepare). Any `"tfds:NAME"` is also accepted.
+    """
+    return {"embedded": sorted(_sources.EMBEDDED), "generated": _registry.names()}
 
 
 def info(name, root="tfrecords"):

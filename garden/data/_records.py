@@ -12,6 +12,7 @@ import itertools
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
 import tensorflow as tf
@@ -23,6 +24,8 @@ MANIFEST = "manifest.json"
 SHARD_BYTES = 100 * 2**20  # a split gets about this many bytes per shard unless told otherwise
 _SIZE_SAMPLE = 64  # examples read ahead to estimate a split's size in bytes
 _REPREPARE = "re-run `garden data prepare {}` to rewrite the dataset"
+_OWNER = "writer.pid"  # in a write's temporary folder: the id of the process writing it
+_PROGRESS_EVERY = 1000  # examples between progress bar updates
 
 _FEATURES = {
     "image": tf.io.FixedLenFeature([], tf.string),
@@ -66,12 +69,13 @@ def parse(serialized):
     return tf.reshape(image, shape), features["label"]
 
 
-def write(directory, header, splits, shards=None):
+def write(directory, header, splits, shards=None, *, progress=False):
     """Writes a dataset to `directory` atomically and returns the directory.
 
     Everything is written into a temporary sibling directory first, which then replaces
     `directory` by renames: a failed or interrupted write leaves any previous copy in place and no
-    partial shard or manifest under the final name.
+    partial shard or manifest under the final name. Temporary siblings of earlier writes whose
+    process is gone (killed before it could clean up) are removed first.
 
     Args:
         directory: str or Path. Where the dataset lives.
@@ -80,18 +84,48 @@ def write(directory, header, splits, shards=None):
             split comes from, its expected example count and an iterable of `(image, label)`.
         shards: int or dict, optional. Shards per split (one int for all, or per split name);
             by default about `SHARD_BYTES` per shard.
+        progress: bool. Show a Keras `Progbar` per split. Defaults to False.
     """
+    remove_stale_partials(directory)
     with atomic_path(directory, directory=True) as partial:
+        (partial.parent / _OWNER).write_text(str(os.getpid()))
         manifest = {"format": FORMAT_VERSION, **header, "splits": {}}
         for split, (origin, size, examples) in splits.items():
             count = shards.get(split) if isinstance(shards, dict) else shards
-            written = _write_split(partial, split, size, examples, count)
+            written = _write_split(partial, split, size, examples, count, progress)
             manifest["splits"][split] = {"origin": origin, **written}
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return Path(directory)
 
 
-def _write_split(directory, split, size, examples, shards):
+def remove_stale_partials(directory):
+    """Removes the temporary folders of interrupted writes of `directory` whose process is gone.
+
+    A write's folder is `.NAME.XXXXXXXX` beside `directory` and records its process id; one
+    without a record, or whose process no longer runs, is stale. Returns the removed paths.
+    """
+    directory = Path(directory)
+    if not directory.parent.is_dir():
+        return []
+    stale = [
+        path
+        for path in directory.parent.glob(f".{directory.name}.*")
+        if path.is_dir() and not _writer_alive(path / _OWNER)
+    ]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+def _writer_alive(owner):
+    try:
+        os.kill(int(owner.read_text()), 0)
+    except (OSError, ValueError):  # no record, an unreadable one, or no such process
+        return False
+    return True
+
+
+def _write_split(directory, split, size, examples, shards, progress):
     examples = iter(examples)
     head = list(itertools.islice(examples, _SIZE_SAMPLE))
     if shards is None:
@@ -101,12 +135,21 @@ def _write_split(directory, split, size, examples, shards):
     files = [f"{split}-{i:05d}-of-{shards:05d}.tfrecord" for i in range(shards)]
     counts = [0] * shards
     shape = None
+    if progress:
+        import keras
+
+        print(f"writing split {split!r}")
+        bar = keras.utils.Progbar(size, unit_name="example")
     with contextlib.ExitStack() as stack:
         writers = [stack.enter_context(tf.io.TFRecordWriter(str(directory / f))) for f in files]
         for i, (image, label) in enumerate(itertools.chain(head, examples)):
             writers[i % shards].write(encode(image, label))
             counts[i % shards] += 1
             shape = image.shape if shape is None else _common_shape(shape, image.shape)
+            if progress and (i + 1) % _PROGRESS_EVERY == 0:
+                bar.update(i + 1)
+    if progress:
+        bar.update(sum(counts), finalize=True)
     if shape is None:
         raise ValueError(f"split {split!r} has no examples")
     return {

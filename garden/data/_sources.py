@@ -5,12 +5,21 @@ A source says what the manifest should record about a dataset and yields, per sp
 are imported when a source is asked for, so `import garden` does not pay for them.
 """
 
+import contextlib
 import dataclasses
 import difflib
+import logging
+import shutil
+import socket
+from pathlib import Path
 
 import numpy as np
 
 TFDS_PREFIX = "tfds:"
+# tensorflow-datasets downloads from its mirror on Google Cloud Storage first: if that host cannot
+# be reached, a dataset that is not prepared yet cannot be downloaded (offline machine).
+DOWNLOAD_PROBE = ("storage.googleapis.com", 443)
+PROBE_TIMEOUT = 5  # seconds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +71,7 @@ def digits():
     )
 
 
-def tfds_dataset(name):
+def tfds_dataset(name, data_dir=None):
     """An image-classification dataset from tensorflow-datasets, downloaded if needed.
 
     Its `train` split becomes train; its `test` split becomes test, or its `validation` split when
@@ -72,12 +81,19 @@ def tfds_dataset(name):
     Args:
         name: str. A tfds name, with an optional config and version: `"mnist"`,
             `"cifar10:3.0.2"`, `"imagenette/160px"`.
+        data_dir: str or Path, optional. The tensorflow-datasets directory to read the prepared
+            dataset from, or to download it into; defaults to tfds' own (`~/tensorflow_datasets`).
+
+    Raises:
+        ValueError: an unknown or unsuitable dataset, or one that needs a download which fails
+            (for instance offline); a failed download leaves no directory behind.
     """
     import tensorflow_datasets as tfds
 
     full_name = TFDS_PREFIX + name
     try:
-        builder = tfds.builder(name)
+        with _absl_warnings_hidden():  # "Variant folder ... has no dataset_info.json"
+            builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.DatasetNotFoundError:
         close = difflib.get_close_matches(name, tfds.list_builders(), n=3)
         hint = f"; did you mean {', '.join(TFDS_PREFIX + c for c in close)}?" if close else ""
@@ -94,7 +110,8 @@ def tfds_dataset(name):
             f"{full_name!r} is not an image-classification dataset: its supervised keys are "
             f"{keys}, garden needs (image, class label)"
         )
-    builder.download_and_prepare()
+    if not builder.is_prepared():
+        _download_and_prepare(builder, full_name)
     available = list(builder.info.splits)
     if "train" not in available:
         raise ValueError(f"{full_name!r} has no 'train' split; it has {available}")
@@ -118,6 +135,42 @@ def tfds_dataset(name):
     )
 
 
+@contextlib.contextmanager
+def _absl_warnings_hidden():
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _download_and_prepare(builder, full_name):
+    """Downloads and prepares a tfds dataset; fails fast offline and removes what a failure made."""
+    dataset_dir = Path(builder.data_dir).parents[0 if builder.builder_config is None else 1]
+    data_dir = dataset_dir.parent
+    hint = (
+        f"{full_name!r} is not prepared in {data_dir} and needs a download: connect to the "
+        "internet, or pass a tensorflow-datasets directory holding it (--data-dir, data_dir=)"
+    )
+    host, port = DOWNLOAD_PROBE
+    try:
+        socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
+    except OSError as error:
+        raise ValueError(f"{hint}; {host} cannot be reached ({error})") from None
+    created = next((path for path in (data_dir, dataset_dir) if not path.exists()), None)
+    try:
+        builder.download_and_prepare()
+    except BaseException as error:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        if not isinstance(error, Exception):
+            raise
+        reason = (str(error).strip().splitlines() or [""])[0]
+        raise ValueError(f"{hint}; the download failed ({type(error).__name__}: {reason})") from None
+
+
 EMBEDDED = {"digits": digits}
 
 
@@ -126,6 +179,10 @@ def is_known(name):
     return name in EMBEDDED or (name.startswith(TFDS_PREFIX) and len(name) > len(TFDS_PREFIX))
 
 
-def get(name):
-    """The `Source` for a known dataset name."""
-    return EMBEDDED[name]() if name in EMBEDDED else tfds_dataset(name[len(TFDS_PREFIX) :])
+def get(name, data_dir=None):
+    """The `Source` for a known dataset name; `data_dir` is tfds' directory for `tfds:NAME`."""
+    if name in EMBEDDED:
+        if data_dir is not None:
+            raise ValueError(f"data_dir applies to tfds:NAME datasets only, not {name!r}")
+        return EMBEDDED[name]()
+    return tfds_dataset(name[len(TFDS_PREFIX) :], data_dir)
