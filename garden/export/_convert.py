@@ -3,12 +3,26 @@
 import tempfile
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 from garden.utils.files import atomic_path
-from garden.export._examples import examples
+from garden.export._examples import ACCEPTED, examples
 
 QUANTIZE = (None, "float16", "dynamic", "int8")
+
+
+def _check_backend(function):
+    """Export converts TensorFlow graphs: other Keras backends are refused before any work."""
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise ValueError(
+            f"garden.export.{function} needs Keras' TensorFlow backend, and this process runs "
+            f"Keras on {backend!r} (converting its graphs fails, e.g. on ZeroPaddingShortcut's "
+            "gather under JAX): save the model (model.save('m.keras'), any backend) and export "
+            "the file with the TensorFlow backend: KERAS_BACKEND=tensorflow garden export "
+            "m.keras m.tflite"
+        )
 
 
 def _export(model, directory):
@@ -41,6 +55,7 @@ def saved_model(model, path):
     >>> reloaded.serve(tf.zeros((1, 32, 32, 3))).shape
     TensorShape([1, 4])
     """
+    _check_backend("saved_model")
     path = Path(path)
     if path.exists() and not (
         path.is_dir() and ((path / "saved_model.pb").exists() or not any(path.iterdir()))
@@ -71,8 +86,11 @@ def tflite(model, path, quantize=None, representative_data=None, *, num_calibrat
             output tensors, integer-only builtin ops (what microcontrollers and NPUs run).
             Defaults to None.
         representative_data: calibration data, required for "int8" and unused otherwise: a
-            `tf.data.Dataset` of `x` or `(x, y)` batches (e.g. the training set), or a NumPy
-            array of inputs. Activation ranges are measured on its first examples, one at a time.
+            `tf.data.Dataset` of `x` or `(x, y)` batches (e.g. the training set), a NumPy array
+            of inputs, a tuple `(x, y)`, a list of input arrays, or TF's own convention (as
+            `TFLiteConverter.representative_dataset`): a function returning an iterable of
+            lists holding one input batch each. Activation ranges are measured on its first
+            examples, one at a time.
         num_calibration_samples: int. How many single examples of `representative_data` to
             calibrate on. Defaults to 100.
 
@@ -89,13 +107,13 @@ def tflite(model, path, quantize=None, representative_data=None, *, num_calibrat
     >>> export.verify(model, path, images).kind
     'int8'
     """
+    _check_backend("tflite")
     if quantize not in QUANTIZE:
         raise ValueError(f"quantize={quantize!r} is not allowed: use one of {QUANTIZE}.")
     if quantize == "int8" and representative_data is None:
         raise ValueError(
-            "representative_data is required for quantize='int8': pass calibration inputs, a "
-            "tf.data.Dataset of x or (x, y) batches or a NumPy array (e.g. training images), so "
-            "the converter can measure activation ranges."
+            "representative_data is required for quantize='int8': pass calibration inputs (e.g. "
+            f"training images), so the converter can measure activation ranges: {ACCEPTED}."
         )
     if not isinstance(num_calibration_samples, int) or num_calibration_samples < 1:
         raise ValueError(

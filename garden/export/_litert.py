@@ -21,6 +21,11 @@ class _Runner:
     """
 
     def __init__(self, path):
+        if not os.path.isfile(path):
+            kind = "a directory" if os.path.isdir(path) else "missing"
+            raise FileNotFoundError(
+                f"TFLite file {os.fspath(path)!r} is {kind}: pass the path of a .tflite file"
+            )
         self.interpreter = Interpreter(model_path=os.fspath(path))
         inputs = self.interpreter.get_input_details()
         outputs = self.interpreter.get_output_details()
@@ -141,8 +146,9 @@ def verify(model, path, data, *, num_samples=None, latency_runs=50):
     Args:
         model: keras.Model. The model the file was converted from.
         path: str or path-like. The `.tflite` file.
-        data: a `tf.data.Dataset` of `x` or `(x, y)` batches (integer or one-hot labels), or a
-            NumPy array of inputs.
+        data: a `tf.data.Dataset` of `x` or `(x, y)` batches, a tuple `(x, y)` of arrays
+            (integer or one-hot labels; accuracies are reported), a NumPy array of inputs, a list
+            of input arrays, or a function returning an iterable of `[input batch]` lists.
         num_samples: int or None. How many examples of `data` to use; None uses them all.
             Defaults to None.
         latency_runs: int. How many timed `invoke` calls the latency is the median of.
