@@ -1,7 +1,19 @@
 """The `garden` command: output of each verb, and one-line errors with exit status 2."""
 
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import keras
 import pytest
 
+import garden as garden_package
 from garden import cli, models
 
 
@@ -56,3 +68,111 @@ def test_export_and_verify_from_the_command_line(capsys, tmp_path, monkeypatch):
     assert (tmp_path / "out" / "m.tflite").stat().st_size > 0
     status, out, _ = run(capsys, "export", "m.keras", "out/sm")
     assert status == 0 and (tmp_path / "out" / "sm" / "saved_model.pb").exists()
+
+
+# ------------------------------------------------------- the real entry point, in a subprocess
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def garden(*argv, setup="", cwd=None, env=None, timeout=120):
+    """Runs `garden ARGV` as a new process (after the Python statements `setup`, if any)."""
+    code = f"import sys\n{setup}\nfrom garden import cli\nsys.exit(cli.main(sys.argv[1:]))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    env.pop("TFDS_DATA_DIR", None)  # tfds' default directory is then under $HOME
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                            cwd=cwd, env=env, timeout=timeout)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def assert_one_line_error(result, message):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("garden: error: ")
+    assert message in result.stderr
+
+
+def test_help_parses_before_importing_tensorflow():
+    code = ("import sys\nfrom garden import cli\ntry:\n    cli.main(['--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras'}))")
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert time.perf_counter() - start < 2
+    assert result.stdout.startswith("usage: garden") and result.stdout.endswith("[]\n")
+
+
+def test_version_and_bare_command_print_without_tensorflow():
+    result = garden("--version")
+    assert (result.returncode, result.stdout) == (0, f"garden {garden_package.__version__}\n")
+    result = garden()
+    assert result.returncode == 0 and result.stdout.startswith("usage: garden")
+    assert "demo" in result.stdout and result.stderr == ""
+
+
+def test_every_option_and_argument_has_help_text():
+    def parsers(parser):
+        yield parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from parsers(sub)
+
+    missing = [f"{parser.prog} {action.dest}" for parser in parsers(cli._parser())
+               for action in parser._actions
+               if not isinstance(action, argparse._SubParsersAction) and not action.help]
+    assert missing == []
+
+
+def test_data_prepare_help_lists_every_dataset_without_start_up_logs():
+    result = garden("data", "prepare", "--help")
+    assert result.returncode == 0
+    for name in ("digits", "tfds:NAME", "digits_rts", "shapes", "sr_patches"):
+        assert name in result.stdout
+    assert result.stderr == ""  # no oneDNN / CUDA start-up lines
+
+
+def test_data_prepare_prints_the_counts(tmp_path):
+    result = garden("data", "prepare", "digits", "--root", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "train: 1,437 examples of shape (8, 8, 1) in 2 shards" in result.stdout
+    assert "test: 360 examples of shape (8, 8, 1) in 1 shard\n" in result.stdout
+    assert result.stdout.endswith(f"wrote {tmp_path / 'digits'}\n")
+
+
+def test_tfds_prepare_offline_fails_at_once_and_leaves_nothing(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on: the download host is unreachable
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    setup = f"from garden import data\ndata._sources.DOWNLOAD_PROBE = ('127.0.0.1', {port})"
+    result = garden("data", "prepare", "tfds:mnist", "--root", str(tmp_path / "tfrecords"),
+                    setup=setup, env={"HOME": str(tmp_path)})
+    assert_one_line_error(result, "'tfds:mnist' is not prepared in ")
+    assert "needs a download" in result.stderr and "--data-dir" in result.stderr
+    assert result.seconds < 60
+    assert not (tmp_path / "tensorflow_datasets").exists()  # tfds' default directory, ~/...
+    assert not (tmp_path / "tfrecords").exists()
+
+
+@pytest.mark.parametrize("command", [["export", "{dir}", "m.tflite"], ["train", "{dir}"],
+                                     ["lr-find", "{dir}"], ["dream", "{dir}", "--layers", "a"]])
+def test_a_directory_is_reported_as_a_directory(tmp_path, command):
+    result = garden(*[arg.format(dir=tmp_path) for arg in command])
+    assert_one_line_error(result, f"{str(tmp_path)!r} is a directory, not a file")
+
+
+def test_export_of_a_file_that_is_not_a_keras_model(tmp_path):
+    (tmp_path / "garbage.keras").write_bytes(b"not a zip archive")
+    result = garden("export", "garbage.keras", "m.tflite", cwd=tmp_path)
+    assert_one_line_error(result, "'garbage.keras' is not a Keras model file")
+    assert not (tmp_path / "m.tflite").exists()
+
+
+def test_tensorboard_is_a_declared_dependency():
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(re.match(r"tensorboard\b", dependency) for dependency in dependencies)
+    keras.callbacks.TensorBoard  # noqa: B018 (imports tensorboard lazily on use)
+    import tensorboard  # noqa: F401

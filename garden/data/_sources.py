@@ -71,6 +71,19 @@ def digits():
     )
 
 
+@contextlib.contextmanager
+def _absl_warnings_hidden():
+    """Hides tfds' warnings such as "Variant folder ... has no dataset_info.json"."""
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@_absl_warnings_hidden()
 def tfds_dataset(name, data_dir=None):
     """An image-classification dataset from tensorflow-datasets, downloaded if needed.
 
@@ -92,8 +105,7 @@ def tfds_dataset(name, data_dir=None):
 
     full_name = TFDS_PREFIX + name
     try:
-        with _absl_warnings_hidden():  # "Variant folder ... has no dataset_info.json"
-            builder = tfds.builder(name, data_dir=data_dir)
+        builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.DatasetNotFoundError:
         close = difflib.get_close_matches(name, tfds.list_builders(), n=3)
         hint = f"; did you mean {', '.join(TFDS_PREFIX + c for c in close)}?" if close else ""
@@ -133,17 +145,6 @@ def tfds_dataset(name, data_dir=None):
         },
         splits={"train": split(train), "test": split(test)},
     )
-
-
-@contextlib.contextmanager
-def _absl_warnings_hidden():
-    logger = logging.getLogger("absl")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _download_and_prepare(builder, full_name):
