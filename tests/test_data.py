@@ -5,6 +5,10 @@ import itertools
 import json
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +19,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from garden import data
-from garden.data import _records, _registry
+from garden.data import _records, _registry, _sources
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +199,65 @@ def test_failed_swap_restores_the_previous_copy(tmp_path, monkeypatch):
     whole_split("digits", "test", tmp_path)
 
 
+KILLED_MID_WRITE = """
+import sys, time
+from garden import data
+from garden.data import _records
+real, calls = _records.encode, iter(range(10**6))
+
+def encode(*args):
+    if next(calls) == 1000:  # mid-train: shards partly written
+        print("writing", flush=True)
+        time.sleep(600)
+    return real(*args)
+
+_records.encode = encode
+data.prepare("digits", sys.argv[1])
+"""
+
+
+@pytest.mark.slow
+def test_prepare_after_a_kill_removes_the_stale_temporary_folder(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_MID_WRITE, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert writer.stdout.readline() == "writing\n"
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    (stale,) = tmp_path.glob(".digits.*")
+    assert list(stale.rglob("*.tfrecord"))
+    data.prepare("digits", tmp_path)
+    assert [path.name for path in tmp_path.iterdir()] == ["digits"]
+
+
+def test_only_temporary_folders_of_gone_writers_are_removed(tmp_path):
+    running, gone, unrecorded = (tmp_path / f".digits.{kind}" for kind in ("a", "b", "c"))
+    for folder in (running, gone, unrecorded):
+        (folder / "digits").mkdir(parents=True)
+    (running / "writer.pid").write_text(str(os.getpid()))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    (gone / "writer.pid").write_text(ended.stdout)
+    (tmp_path / ".other.dataset").mkdir()
+    removed = _records.remove_stale_partials(tmp_path / "digits")
+    assert sorted(removed) == [gone, unrecorded]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".digits.a", ".other.dataset"]
+
+
+def test_prepare_shows_progress(tmp_path, capsys):
+    data.prepare("digits", tmp_path, progress=True)
+    out = capsys.readouterr().out
+    assert "writing split 'train'" in out and "1437/1437" in out and "360/360" in out
+
+
+def test_list_datasets_names_embedded_and_generated():
+    kinds = data.list_datasets()
+    assert kinds["embedded"] == ["digits"]
+    assert {"digits_rts", "shapes", "sr_patches"} <= set(kinds["generated"])
+
+
 def test_transforms_run_per_example_before_cache_and_batch_transforms_after_batching(root):
     specs = {}
 
@@ -316,6 +379,29 @@ def test_tfds_without_test_split_holds_out_the_last_fifth_and_sizes_vary(tmp_pat
         resized = np.stack([tf.image.resize(np.float32(x) / 255, (6, 6)) for x, _ in examples])
         gray = resized @ np.float32([0.2989, 0.5870, 0.1140])  # ITU-R BT.601 luma
         np.testing.assert_allclose(images[..., 0], gray, atol=1e-6)
+
+
+def test_tfds_download_that_fails_leaves_no_directory(tmp_path, monkeypatch):
+    with socket.socket() as listening:  # the download host "answers", the download then fails
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        monkeypatch.setattr(_sources, "DOWNLOAD_PROBE", listening.getsockname())
+
+        def failing(builder, *args, **kwargs):
+            Path(builder.data_dir, "incomplete.part").mkdir(parents=True)
+            raise ConnectionError("simulated failure\nwith detail")
+
+        monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", failing)
+        message = (r"'tfds:mnist' is not prepared in .*tfds and needs a download: .*--data-dir.*;"
+                   r" the download failed \(ConnectionError: simulated failure\)$")
+        with pytest.raises(ValueError, match=message):
+            data.prepare("tfds:mnist", tmp_path / "tfrecords", data_dir=tmp_path / "tfds")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_data_dir_is_for_tfds_only(tmp_path):
+    with pytest.raises(ValueError, match="data_dir applies to tfds:NAME datasets only"):
+        data.prepare("digits", tmp_path, data_dir=tmp_path)
 
 
 def test_tfds_name_errors(tmp_path):
