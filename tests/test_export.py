@@ -17,6 +17,7 @@ from ai_edge_litert.interpreter import Interpreter
 from keras import layers
 
 from garden import export
+from garden.export import _examples
 
 SHAPE, CLASSES = (32, 32, 3), 4
 
@@ -139,6 +140,66 @@ def test_verify_takes_one_hot_labels_arrays_and_a_sample_limit(model, files, tes
     assert unlabelled.max_abs_diff < 1e-4 and unlabelled.top1_agreement == 1.0
 
 
+def test_verify_takes_a_tuple_of_arrays_and_reports_accuracy(model, files, test_set):
+    x, y = test_set
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    report = export.verify(model, files[None], (x, y), latency_runs=1)
+    assert report.num_samples == len(x) and report.accuracy is not None
+    assert report.accuracy == export.verify(model, files[None], dataset, latency_runs=1).accuracy
+    assert report.keras_accuracy >= 0.9
+    with pytest.raises(ValueError, match="holds 64 inputs but 3 labels"):
+        export.verify(model, files[None], (x, y[:3]))
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda x: (lambda: ([example[None]] for example in x)),  # TFLiteConverter's convention
+        lambda x: (lambda: iter([[x[:7]], [x[7:]]])),  # batches in lists
+        list,  # a list of single examples
+        lambda x: [x[:5], x[5:]],  # a list of batches
+        lambda x: (x,),
+    ],
+    ids=["representative_dataset", "generator of batches", "list of examples",
+         "list of batches", "tuple"],
+)
+def test_every_data_form_gives_the_same_examples(model, train, form):
+    x = train[0][:12]
+    got, labels = _examples.examples(form(x), model, limit=10)
+    np.testing.assert_array_equal(got, x[:10])
+    assert labels is None
+
+
+def test_int8_from_a_representative_dataset_function(model, files, train, tmp_path):
+    calibration = train[0][:100]
+
+    def representative_dataset():
+        for example in calibration:
+            yield [example[None]]
+
+    path = export.tflite(model, tmp_path / "m.tflite", "int8",
+                         representative_data=representative_dataset)
+    assert path.read_bytes() == files["int8"].read_bytes()  # the same calibration as the array
+
+
+def test_verify_of_a_missing_file_says_so(model, tmp_path):
+    x = np.zeros((1, *SHAPE), np.float32)
+    with pytest.raises(FileNotFoundError, match=r"TFLite file '.*missing.tflite' is missing"):
+        export.verify(model, tmp_path / "missing.tflite", x)
+    with pytest.raises(FileNotFoundError, match=r"is a directory"):
+        export.verify(model, tmp_path, x)
+
+
+@pytest.mark.parametrize("function", ["tflite", "saved_model"])
+def test_export_refuses_other_backends_up_front(model, tmp_path, monkeypatch, function):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    message = (rf"garden.export.{function} needs Keras' TensorFlow backend, and this process runs "
+               r"Keras on 'jax' .*KERAS_BACKEND=tensorflow garden export m.keras m.tflite")
+    with pytest.raises(ValueError, match=message):
+        getattr(export, function)(model, tmp_path / "m")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_int8_without_representative_data_is_a_clear_error(model, tmp_path):
     with pytest.raises(ValueError, match="representative_data is required for quantize='int8'"):
         export.tflite(model, tmp_path / "m.tflite", quantize="int8")
@@ -149,7 +210,9 @@ def test_int8_without_representative_data_is_a_clear_error(model, tmp_path):
     "kwargs, message",
     [
         ({"quantize": "int4"}, r"quantize='int4' is not allowed: use one of \(None, 'float16'"),
-        ({"quantize": "int8", "representative_data": [1.0]}, "representative_data of type list"),
+        ({"quantize": "int8", "representative_data": [1.0]},
+         "representative_data is a list of float, not of arrays: pass a tf.data.Dataset"),
+        ({"quantize": "int8", "representative_data": "images"}, "of type str is not supported"),
         ({"quantize": "int8", "representative_data": np.zeros((0, *SHAPE))}, "holds no examples"),
         ({"num_calibration_samples": 0}, "num_calibration_samples=0 is not allowed"),
     ],
