@@ -7,6 +7,8 @@ image is bright), so batch-norm statistics are real and the int8 agreement is no
 
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -326,3 +328,26 @@ def test_saved_model_never_replaces_other_files(model, tmp_path, existing):
         export.saved_model(model, path)
     kept = path if existing == "file" else path / "model.tflite"
     assert kept.read_text() == "mine"
+
+
+JAX_EXPORT = """
+import sys
+from garden import export, models
+model = models.resnet20(input_shape=(16, 16, 3))  # option-A ZeroPaddingShortcuts
+try:
+    export.tflite(model, sys.argv[1])
+except ValueError as error:
+    print(error)
+"""
+
+
+@pytest.mark.slow
+def test_tflite_export_on_jax_says_what_works(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=str(root))
+    result = subprocess.run([sys.executable, "-c", JAX_EXPORT, str(tmp_path / "m.tflite")],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "needs Keras' TensorFlow backend, and this process runs Keras on 'jax'" in result.stdout
+    assert "KERAS_BACKEND=tensorflow garden export" in result.stdout
+    assert list(tmp_path.iterdir()) == []
