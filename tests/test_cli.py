@@ -176,3 +176,13 @@ def test_tensorboard_is_a_declared_dependency():
     assert any(re.match(r"tensorboard\b", dependency) for dependency in dependencies)
     keras.callbacks.TensorBoard  # noqa: B018 (imports tensorboard lazily on use)
     import tensorboard  # noqa: F401
+
+
+def test_import_garden_is_lazy_and_any_subpackage_registers_the_keras_objects():
+    code = ("import sys, garden\nprint('tensorflow' in sys.modules)\nfrom garden import data\n"
+            "import keras\nprint(keras.saving.get_registered_object('garden>Swish').__name__)\n"
+            "print(garden.models.build.__module__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.stdout == "False\nSwish\ngarden.models._registry\n", result.stderr
+    assert result.stderr == ""  # TensorFlow's start-up lines are hidden
