@@ -169,7 +169,8 @@ def _download_and_prepare(builder, full_name):
         if not isinstance(error, Exception):
             raise
         reason = (str(error).strip().splitlines() or [""])[0]
-        raise ValueError(f"{hint}; the download failed ({type(error).__name__}: {reason})") from None
+        failure = f"{type(error).__name__}: {reason}"
+        raise ValueError(f"{hint}; the download failed ({failure})") from None
 
 
 EMBEDDED = {"digits": digits}

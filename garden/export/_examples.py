@@ -40,7 +40,8 @@ def examples(data, model, limit=None, argument="data"):
         x, y = np.asarray(data[0]), (np.asarray(data[1]) if len(data) == 2 else None)
         if y is not None and len(y) != len(x):
             raise ValueError(
-                f"{argument} holds {len(x)} inputs but {len(y)} labels: pass (x, y) of equal length."
+                f"{argument} holds {len(x)} inputs but {len(y)} labels: pass (x, y) of equal "
+                "length."
             )
         x, y = x[:limit], (None if y is None else y[:limit])
     elif isinstance(data, list):
