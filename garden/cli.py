@@ -2,7 +2,7 @@
 
     garden list [PATTERN]            registered models with their papers
     garden info NAME [--layers]      one model: paper, arguments, parameters, multiply-adds
-    garden data prepare NAME         write a dataset as TFRecords (digits, tfds:NAME)
+    garden data prepare NAME         write a dataset as TFRecords (digits, tfds:NAME), with counts
     garden train RECIPE.toml         train a recipe (training/*.toml)
     garden lr-find RECIPE.toml       LR range test on a recipe's model and data: plot, suggestions
     garden export MODEL.keras OUT    SavedModel directory or .tflite file, optionally verified

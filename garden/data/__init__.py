@@ -5,7 +5,7 @@ SHA-256 per shard) under `tfrecords/`; `load` reads it back as a batched `tf.dat
 `(float32 images in [0, 1], int64 labels)`, checking the shards first. scikit-learn's handwritten
 digits are embedded (no download; prepared on first use); any image-classification dataset of
 tensorflow-datasets is prepared with `garden data prepare tfds:NAME`. Datasets generated in memory
-are added with `register_dataset` and loaded the same way.
+are added with `register_dataset` and loaded the same way; `list_datasets` names them all.
 
 Example:
 
