@@ -30,16 +30,18 @@ def check_ints(name, values, length=None):
 
 def check_number(name, value, *, minimum=None, maximum=None, inclusive=True):
     """Returns `value` as a float if it is a real number (not a bool, not a string) within
-    `[minimum, maximum]` (open bounds when `inclusive=False`), else raises `ValueError`."""
+    `[minimum, maximum]`, else raises `ValueError`. `inclusive` is a bool for both bounds or a
+    pair `(lower, upper)`; `False` makes a bound open."""
+    low_closed, high_closed = inclusive if isinstance(inclusive, tuple) else (inclusive,) * 2
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if ok and minimum is not None:
-        ok = value >= minimum if inclusive else value > minimum
+        ok = value >= minimum if low_closed else value > minimum
     if ok and maximum is not None:
-        ok = value <= maximum if inclusive else value < maximum
+        ok = value <= maximum if high_closed else value < maximum
     if not ok:
-        low, high = ("[", "]") if inclusive else ("(", ")")
-        span = f"{low}{'-inf' if minimum is None else minimum}, {'inf' if maximum is None else maximum}{high}"
-        raise ValueError(f"{name}={value!r} is not allowed: use a number in {span}.")
+        low = "(-inf" if minimum is None else ("[" if low_closed else "(") + f"{minimum}"
+        high = "inf)" if maximum is None else f"{maximum}" + ("]" if high_closed else ")")
+        raise ValueError(f"{name}={value!r} is not allowed: use a number in {low}, {high}.")
     return float(value)
 
 
