@@ -15,7 +15,8 @@ import keras
 import numpy as np
 from matplotlib.figure import Figure
 
-from garden.callbacks.plot import save_figure
+from garden.utils.checks import check_choice, check_int, check_number, check_rate
+from garden.utils.figures import save_figure
 
 MODES = ("exponential", "linear")
 
@@ -110,20 +111,12 @@ class LRFinder(keras.callbacks.Callback):
             raise ValueError(
                 f"min_lr={min_lr!r}, max_lr={max_lr!r} are not allowed: use 0 < min_lr < max_lr."
             )
-        if not isinstance(steps, int) or steps < 3:
-            raise ValueError(f"steps={steps!r} is not allowed: use an int >= 3.")
-        if mode not in MODES:
-            raise ValueError(f"mode={mode!r} is not allowed: use one of {', '.join(MODES)}.")
-        if not 0 <= smoothing < 1:
-            raise ValueError(f"smoothing={smoothing!r} is not allowed: use a value in [0, 1).")
-        if not divergence > 1:
-            raise ValueError(f"divergence={divergence!r} is not allowed: use a value above 1.")
         self.min_lr = min_lr
         self.max_lr = max_lr
-        self.steps = steps
-        self.mode = mode
-        self.smoothing = smoothing
-        self.divergence = divergence
+        self.steps = check_int("steps", steps, minimum=3)
+        self.mode = check_choice("mode", mode, MODES)
+        self.smoothing = check_rate("smoothing", smoothing)
+        self.divergence = check_number("divergence", divergence, minimum=1, inclusive=False)
         self.learning_rates, self.losses, self.smoothed_losses = [], [], []
 
     def learning_rate_at(self, index):

@@ -9,6 +9,7 @@ import keras
 from keras import ops
 
 from garden.utils.serialization import serializable
+from garden.utils.checks import check_int
 
 
 @serializable
@@ -40,11 +41,8 @@ class ZeroPaddingShortcut(keras.layers.Layer):
 
     def __init__(self, filters, strides=1, **kwargs):
         super().__init__(**kwargs)
-        for arg, value in (("filters", filters), ("strides", strides)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{arg}={value!r} is not allowed: use a positive integer.")
-        self.filters = filters
-        self.strides = strides
+        self.filters = check_int("filters", filters)
+        self.strides = check_int("strides", strides)
 
     def build(self, input_shape):
         if input_shape[-1] > self.filters:

@@ -10,6 +10,7 @@ import numpy as np
 from keras import layers, ops
 
 from garden.utils.serialization import serializable
+from garden.utils.checks import check_ints
 
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
@@ -126,12 +127,7 @@ class SpatialTransformer(layers.Layer):
                 f"localization={localization!r} is not allowed: use a Keras layer or model."
             )
         if output_size is not None:
-            output_size = tuple(output_size)
-            if len(output_size) != 2 or not all(isinstance(s, int) and s > 1 for s in output_size):
-                raise ValueError(
-                    f"output_size={output_size!r} is not allowed: use None or (height, width) "
-                    "with integers > 1."
-                )
+            output_size = check_ints("output_size", output_size, length=2, minimum=2)
         self.localization = localization
         self.output_size = output_size
         self.theta_initializer = keras.initializers.get(theta_initializer)

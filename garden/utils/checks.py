@@ -1,12 +1,16 @@
 """Argument checks shared by the layers and builders: a bad value raises `ValueError` naming the
 argument, the value received and what is allowed."""
 
+import numbers
+
+
 
 def check_int(name, value, minimum=1):
-    """Returns `value` if it is an int (not a bool) >= `minimum`, else raises `ValueError`."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+    """Returns `value` as an int if it is an integer (not a bool; numpy integers count) >=
+    `minimum`, else raises `ValueError`."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{name}={value!r} is not allowed: use an integer >= {minimum}.")
-    return value
+    return int(value)
 
 
 def check_rate(name, value):
@@ -16,16 +20,16 @@ def check_rate(name, value):
     return value
 
 
-def check_ints(name, values, length=None):
-    """Returns `values` as a tuple if it holds integers >= 1 (exactly `length` of them when
-    given, at least one otherwise), else raises `ValueError`."""
+def check_ints(name, values, length=None, minimum=1):
+    """Returns `values` as a tuple of ints if it holds integers >= `minimum` (exactly `length`
+    of them when given, at least one otherwise), else raises `ValueError`."""
     values = tuple(values) if isinstance(values, (list, tuple)) else (values,)
     count_ok = len(values) == length if length is not None else len(values) >= 1
-    if not count_ok or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                               for v in values):
+    if not count_ok or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                               and v >= minimum for v in values):
         allowed = f"{length}" if length is not None else "one or more"
-        raise ValueError(f"{name}={values!r} is not allowed: use {allowed} integers >= 1.")
-    return values
+        raise ValueError(f"{name}={values!r} is not allowed: use {allowed} integers >= {minimum}.")
+    return tuple(int(v) for v in values)
 
 
 def check_number(name, value, *, minimum=None, maximum=None, inclusive=True):
