@@ -76,6 +76,12 @@ class LocalResponseNormalization(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: none, the layer has no weights
+        (its element-wise work costs zero, as activations do)."""
+        return 0
+
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -65,5 +65,10 @@ class ZeroPaddingShortcut(keras.layers.Layer):
             self.filters,
         )
 
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: none, the shortcut
+        only subsamples and pads (the point of option A)."""
+        return 0
+
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "strides": self.strides}

@@ -164,6 +164,17 @@ class SpatialTransformer(layers.Layer):
         height, width = self.output_size or input_shape[1:3]
         return (input_shape[0], height, width, input_shape[3])
 
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: the localisation
+        network's and the final dense layer's (`features * 6`); None when the localisation
+        network's count is unknown. The grid and the sampler apply no weights."""
+        from garden.tools.profiler import layer_multiply_adds
+
+        localization = layer_multiply_adds(self.localization, input_shape)
+        if localization is None:
+            return None
+        return localization + self.theta_kernel.shape[0] * 6
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -54,5 +54,11 @@ class Swish(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: none, beta scales element-wise (as PReLU's
+        weights do)."""
+        return 0
+
+
     def get_config(self):
         return {**super().get_config(), "beta": self.beta, "trainable_beta": self.trainable_beta}
