@@ -1,7 +1,12 @@
 """Callbacks: the rates and momenta the optimizer actually uses, against the papers' formulas
 (the probe model of tests/harness/probe.py), and the LR range test."""
 
+import json
 import math
+import os
+import subprocess
+import sys
+import textwrap
 
 import keras
 import numpy as np
@@ -10,6 +15,8 @@ import pytest
 from garden.callbacks import LRFinder, OneCycle, lr_range_test, plot_schedule, suggest_learning_rates
 from garden.schedules import CyclicLR, OneCycleLR
 from tests.harness.probe import fit_probe, probe_model, smith_one_cycle
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_one_cycle_cycles_sgd_momentum_exactly():
@@ -158,3 +165,42 @@ def test_plot_schedule_draws_the_schedule_values(tmp_path):
             ax.lines[0].get_ydata(), [float(schedule(s)) for s in range(30)]
         )
     assert (tmp_path / "s.svg").read_text().startswith("<?xml")
+
+
+ONE_CYCLE_ON_JAX = textwrap.dedent(
+    """
+    import json, sys
+    import keras
+    from garden.callbacks import OneCycle
+    from tests.harness.probe import fit_probe, probe_model
+    assert keras.backend.backend() == "jax", keras.backend.backend()
+    model = probe_model(keras.optimizers.SGD(0.1, momentum=0.9))
+    callback = OneCycle(max_lr=0.3, initial_lr=0.03, final_lr=0.001, annihilation=0.2)
+    recorder, history = fit_probe(model, steps=10, epochs=3, callbacks=[callback])
+    try:
+        fit_probe(probe_model(keras.optimizers.Adam(0.01)), 2, [OneCycle(max_lr=0.1)])
+        adam = ""
+    except ValueError as error:
+        adam = str(error)
+    json.dump({"weights": recorder.weights, "rates": recorder.rates,
+               "momentum": history.history["momentum"], "adam": adam}, sys.stdout)
+    """
+)
+
+
+def test_one_cycle_runs_on_jax_through_the_optimizer_variables():
+    # The SGD trajectory of test_one_cycle_cycles_sgd_momentum_exactly, on the JAX backend.
+    env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
+               TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run([sys.executable, "-c", ONE_CYCLE_ON_JAX], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    velocity, expected_w = 0.0, [0.0]
+    for i in range(30):
+        lr, momentum = smith_one_cycle(i, 30, 0.3, 0.03, 0.001, 0.2)
+        velocity = momentum * velocity + lr
+        expected_w.append(expected_w[-1] + velocity)
+    np.testing.assert_allclose(result["weights"], expected_w, rtol=1e-5)
+    assert result["momentum"] == pytest.approx([0.95 - 0.1 * 9 / 12, 0.95 - 0.1 * 5 / 12, 0.95])
+    assert "only on the TensorFlow backend" in result["adam"]

@@ -30,8 +30,10 @@ class OneCycle(keras.callbacks.Callback):
     exactly; not with `nesterov=True`) and with optimizers that have `beta_1` (`Adam`, `AdamW`,
     `Adamax`, `Nadam`, `Lion`, `Lamb`), whose `beta_1` is a variable while `fit` runs and its
     configured float again afterwards. The optimizer needs a float learning rate (not a
-    schedule) and the TensorFlow backend. The values set are written to `logs` as
-    `learning_rate` and `momentum` at the end of each epoch.
+    schedule). On JAX, whose compiled step reads only the optimizer's variables, it works through
+    them: the learning rate and SGD's velocities are optimizer variables; `beta_1` is not, so
+    the Adam family needs the TensorFlow backend (a clear error says so). The values set are
+    written to `logs` as `learning_rate` and `momentum` at the end of each epoch.
 
     Args:
         max_lr: float. Peak learning rate.
@@ -66,7 +68,7 @@ class OneCycle(keras.callbacks.Callback):
         min_momentum=0.85,
     ):
         super().__init__()
-        if not 0 <= min_momentum <= max_momentum < 1:
+        if not 0 <= min_momentum <= max_momentum < 1:  # the two bounds' joint rule
             raise ValueError(
                 f"min_momentum={min_momentum!r}, max_momentum={max_momentum!r} are not allowed: "
                 "use 0 <= min_momentum <= max_momentum < 1."
@@ -87,11 +89,6 @@ class OneCycle(keras.callbacks.Callback):
         return self.max_momentum - (self.max_momentum - self.min_momentum) * (rise - fall)
 
     def on_train_begin(self, logs=None):
-        if keras.backend.backend() != "tensorflow":
-            raise ValueError(
-                "OneCycle needs the TensorFlow backend "
-                f"(the backend is {keras.backend.backend()!r})."
-            )
         total_steps = self.total_steps
         if total_steps is None:
             steps, epochs = self.params.get("steps"), self.params.get("epochs")
@@ -110,6 +107,13 @@ class OneCycle(keras.callbacks.Callback):
             )
         if isinstance(self._optimizer, keras.optimizers.SGD):
             self._momentum = _SGDMomentum(self._optimizer)
+        elif hasattr(self._optimizer, "beta_1") and keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                f"OneCycle cycles beta_1 of {type(self._optimizer).__name__} only on the "
+                f"TensorFlow backend (the backend is {keras.backend.backend()!r}, whose compiled "
+                "step reads only the optimizer's variables): use SGD with momentum, or the "
+                "TensorFlow backend."
+            )
         elif hasattr(self._optimizer, "beta_1"):
             self._momentum = _Beta1(self._optimizer, self.model)
         else:
@@ -119,13 +123,14 @@ class OneCycle(keras.callbacks.Callback):
             )
 
     def on_train_batch_begin(self, batch, logs=None):
-        step = int(self._optimizer.iterations.numpy())
+        self.model  # on JAX, reading `model` syncs the training state into the variables first
+        step = int(keras.ops.convert_to_numpy(self._optimizer.iterations))
         self._optimizer.learning_rate = float(self.schedule(step))
         self._momentum.set(float(self.momentum(step)))
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["learning_rate"] = float(self._optimizer.learning_rate.numpy())
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self._optimizer.learning_rate))
             logs["momentum"] = self._momentum.value
 
     def on_train_end(self, logs=None):
