@@ -104,7 +104,7 @@ def test_lr_finder_linear_sweep():
     assert [finder.learning_rate_at(i) for i in (0, 5, 9)] == pytest.approx([0.1, 0.6, 1.0])
 
 
-def test_lr_range_test_stops_at_divergence_and_restores_everything(tmp_path):
+def test_lr_range_test_stops_at_divergence_and_restores_everything(tmp_path, capsys):
     import tensorflow as tf
 
     # Batches of targets (-1, 1, -1, 1) give the loss w^2 + 1. Heavy-ball SGD with momentum 0.5
@@ -133,6 +133,11 @@ def test_lr_range_test_stops_at_divergence_and_restores_everything(tmp_path):
     assert float(model.optimizer.learning_rate) == pytest.approx(0.05)
     assert (tmp_path / "lr.png").stat().st_size > 1000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lr.png"]
+    # Progress by default: a Keras Progbar with the rate and smoothed loss, closed at the stop.
+    progress = capsys.readouterr().out
+    assert f"{len(finder.losses)}/100" in progress and "smoothed_loss:" in progress
+    lr_range_test(model, data, min_lr=1e-2, max_lr=0.1, steps=5, verbose=0)
+    assert capsys.readouterr().out == ""
 
 
 def test_suggestions_on_a_known_curve():
