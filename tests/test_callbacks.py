@@ -12,7 +12,13 @@ import keras
 import numpy as np
 import pytest
 
-from garden.callbacks import LRFinder, OneCycle, lr_range_test, plot_schedule, suggest_learning_rates
+from garden.callbacks import (
+    LRFinder,
+    OneCycle,
+    lr_range_test,
+    plot_schedule,
+    suggest_learning_rates,
+)
 from garden.schedules import CyclicLR, OneCycleLR
 from tests.harness.probe import fit_probe, probe_model, smith_one_cycle
 

@@ -514,7 +514,8 @@ def test_fit_without_update_pruning_step_names_the_callback(twin_data):
 def test_training_that_ends_before_the_first_pruning_step_warns(twin_data):
     # ConstantSparsity(0.8, 0) first prunes at step frequency=100: a 2-step fit prunes nothing.
     x, y = twin_data
-    pruned = sparsity.prune_low_magnitude(build_twin_model(keras), sparsity.ConstantSparsity(0.8, 0))
+    schedule = sparsity.ConstantSparsity(0.8, 0)
+    pruned = sparsity.prune_low_magnitude(build_twin_model(keras), schedule)
     pruned.compile("sgd", "mse")
     with pytest.warns(UserWarning, match="first pruning step is 100.*frequency=100"):
         pruned.fit(x, y, batch_size=4, verbose=0, callbacks=[sparsity.UpdatePruningStep()])

@@ -77,8 +77,8 @@ class LocalResponseNormalization(keras.layers.Layer):
         return input_shape
 
     def multiply_adds(self, input_shape):
-        """Multiply-adds per example as `garden.tools.profile` counts them: none, the layer has no weights
-        (its element-wise work costs zero, as activations do)."""
+        """Multiply-adds per example as `garden.tools.profile` counts them: none, the layer has
+        no weights (its element-wise work costs zero, as activations do)."""
         return 0
 
 

@@ -55,8 +55,8 @@ class Swish(keras.layers.Layer):
         return input_shape
 
     def multiply_adds(self, input_shape):
-        """Multiply-adds per example as `garden.tools.profile` counts them: none, beta scales element-wise (as PReLU's
-        weights do)."""
+        """Multiply-adds per example as `garden.tools.profile` counts them: none, beta scales
+        element-wise (as PReLU's weights do)."""
         return 0
 
 
