@@ -45,6 +45,7 @@ class OneCycle(keras.callbacks.Callback):
         min_momentum: float. Momentum at the peak learning rate. Defaults to 0.85.
 
     Example:
+    >>> import numpy as np
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     >>> model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "mse")
     >>> history = model.fit(np.ones((32, 4)), np.ones((32, 1)), batch_size=4, epochs=10,

@@ -46,7 +46,7 @@ class LocalResponseNormalization(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> lrn = LocalResponseNormalization()
-    >>> lrn(np.ones((1, 2, 2, 8), "float32")).shape
+    >>> tuple(lrn(np.ones((1, 2, 2, 8), "float32")).shape)
     (1, 2, 2, 8)
 
     Reference:

@@ -32,7 +32,7 @@ class ZeroPaddingShortcut(keras.layers.Layer):
 
     Example:
     >>> import numpy as np
-    >>> ZeroPaddingShortcut(32, strides=2)(np.ones((1, 8, 8, 16), "float32")).shape
+    >>> tuple(ZeroPaddingShortcut(32, strides=2)(np.ones((1, 8, 8, 16), "float32")).shape)
     (1, 4, 4, 32)
 
     Reference:
