@@ -511,6 +511,21 @@ def test_fit_without_update_pruning_step_names_the_callback(twin_data):
     pruned.predict(x, verbose=0)  # inference needs no callback
 
 
+@pytest.mark.parametrize(
+    "schedule, first",
+    [
+        (sparsity.ConstantSparsity(0.8, 0), 100),  # step 0 never comes: the next is frequency
+        (sparsity.ConstantSparsity(0.8, 5, frequency=7), 5),
+        (sparsity.PolynomialDecay(0.1, 0.5, begin_step=0, end_step=50, frequency=100), 0),
+        (lambda step: (step == 3, 0.5), None),  # no window to read
+    ],
+)
+def test_first_pruning_step_reads_the_schedule_window(schedule, first):
+    from garden.sparsity.callbacks import _first_pruning_step
+
+    assert _first_pruning_step(schedule) == first
+
+
 def test_training_that_ends_before_the_first_pruning_step_warns(twin_data):
     # ConstantSparsity(0.8, 0) first prunes at step frequency=100: a 2-step fit prunes nothing.
     x, y = twin_data

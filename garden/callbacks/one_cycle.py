@@ -100,7 +100,7 @@ class OneCycle(keras.callbacks.Callback):
                 )
             total_steps = int(steps * epochs)
         self.schedule = OneCycleLR(total_steps=total_steps, **self.schedule_args)
-        self._optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
+        self._optimizer = self._synced_optimizer()
         if not isinstance(self._optimizer.learning_rate, keras.Variable):
             raise ValueError(
                 "OneCycle sets the learning rate itself: compile with a float learning_rate, "
@@ -123,8 +123,14 @@ class OneCycle(keras.callbacks.Callback):
                 "SGD with momentum or an optimizer with beta_1 (Adam, AdamW, Nadam, ...)."
             )
 
+    def _synced_optimizer(self):
+        """The (unwrapped) optimizer. Reading `self.model` first syncs JAX's training state into
+        the variables, so what is read and assigned next is what the next step uses."""
+        optimizer = self.model.optimizer
+        return getattr(optimizer, "inner_optimizer", optimizer)
+
     def on_train_batch_begin(self, batch, logs=None):
-        self.model  # on JAX, reading `model` syncs the training state into the variables first
+        self._optimizer = self._synced_optimizer()
         step = int(keras.ops.convert_to_numpy(self._optimizer.iterations))
         self._optimizer.learning_rate = float(self.schedule(step))
         self._momentum.set(float(self.momentum(step)))

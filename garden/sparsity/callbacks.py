@@ -67,7 +67,8 @@ class UpdatePruningStep(keras.callbacks.Callback):
             return
         schedule = never_pruned[0].pruning_schedule
         first = _first_pruning_step(schedule)
-        when = f"its first pruning step is {first}" if first else "its schedule never prunes"
+        when = {None: "it did not prune in this fit", 0: "its window never prunes"}.get(
+            first, f"its first pruning step is {first}")
         warnings.warn(
             f"Training ended at step {self._step} before the pruning schedule pruned anything "
             f"({when}; {type(schedule).__name__}{_window(schedule)}): no weights of "
@@ -88,15 +89,16 @@ class UpdatePruningStep(keras.callbacks.Callback):
             wrapper.pruning_step.assign(self._step)
 
 
-def _first_pruning_step(schedule, horizon=10**6):
-    """The first training step (from 1) at which `schedule` prunes, or None. Reads the window
-    of garden's and tfmot's schedules (`begin_step`, `end_step`, `frequency`)."""
+def _first_pruning_step(schedule):
+    """The first training step (from 1) at which `schedule` prunes, 0 where its window never
+    prunes, or None for a schedule without the window of garden's and tfmot's schedules
+    (`begin_step`, `end_step`, `frequency`)."""
     begin, end = getattr(schedule, "begin_step", None), getattr(schedule, "end_step", -1)
     frequency = getattr(schedule, "frequency", None)
     if begin is None or frequency is None:
-        return next((step for step in range(1, horizon) if bool(schedule(step)[0])), None)
+        return None
     first = begin + -(-(max(begin, 1) - begin) // frequency) * frequency
-    return first if end < 0 or first <= end else None
+    return first if end < 0 or first <= end else 0
 
 
 def _window(schedule):
