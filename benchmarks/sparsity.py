@@ -19,7 +19,8 @@ import keras
 import numpy as np
 
 from garden import data, export, sparsity
-from garden.utils.files import atomic_path, write_text
+from garden.utils.figures import pyplot, save_figure
+from garden.utils.files import write_text
 
 IMAGE_SIZE = (16, 16)
 COMPRESSIONS = (2, 4, 8, 16, 32)
@@ -70,12 +71,7 @@ def gzip_size(path):
 
 
 def plot(curves, dense_accuracy, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = pyplot().subplots(figsize=(6, 4))
     for name, points in curves.items():
         ratios = [p["compression_ratio"] for p in points]
         ax.plot(ratios, [p["accuracy"] for p in points], "o-", label=name)
@@ -86,9 +82,7 @@ def plot(curves, dense_accuracy, path):
     ax.set_title("small CNN on 16x16 digits, pruned gradually while fine-tuned")
     ax.legend()
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv=None):

@@ -1,106 +1,28 @@
-"""Schedules and callbacks: the rates the optimizer actually uses, against the papers' formulas.
+"""Callbacks: the rates and momenta the optimizer actually uses, against the papers' formulas
+(the probe model of tests/harness/probe.py), and the LR range test."""
 
-The probe model has one weight `w`, starting at 0, and the loss |1e6 - w|, whose gradient is
-exactly -1: plain SGD then moves `w` by the learning rate of each step, and SGD with momentum or
-Adam by amounts a few lines of NumPy predict. The reference formulas below are written from
-the papers, independently of the library's code.
-"""
-
+import json
 import math
+import os
+import subprocess
+import sys
+import textwrap
 
 import keras
 import numpy as np
 import pytest
 
-from garden.callbacks import LRFinder, OneCycle, lr_range_test, plot_schedule, suggest_learning_rates
-from garden.schedules import CyclicLR, OneCycleLR, Warmup, linear_scaling
-
-BATCH = 4
-
-
-def probe_model(optimizer):
-    model = keras.Sequential(
-        [keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
-    )
-    model.compile(optimizer=optimizer, loss="mae")
-    return model
-
-
-class Recorder(keras.callbacks.Callback):
-    """The probe weight before every step and after the last, and the optimizer's hyperparameters
-    as the step sees them."""
-
-    def on_train_begin(self, logs=None):
-        self.weights, self.rates, self.beta_1 = [], [], []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        optimizer = self.model.optimizer
-        self.weights.append(float(self.model.weights[0].numpy().item()))
-        self.rates.append(float(optimizer.learning_rate))
-        if hasattr(optimizer, "beta_1"):
-            self.beta_1.append(float(optimizer.beta_1))
-
-    def on_train_end(self, logs=None):
-        self.weights.append(float(self.model.weights[0].numpy().item()))
-
-
-def fit_probe(model, steps, callbacks=(), epochs=1):
-    x = np.ones((steps * BATCH, 1), "float32")
-    y = np.full((steps * BATCH, 1), 1e6, "float32")
-    recorder = Recorder()
-    history = model.fit(
-        x, y, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0,
-        callbacks=[*callbacks, recorder],
-    )
-    return recorder, history
-
-
-def rates_used(recorder):
-    """Plain SGD with gradient -1: each step moves w by exactly its learning rate."""
-    return np.diff(recorder.weights)
-
-
-# Smith 2015, Section 3.1, and the text describing triangular2 and exp_range.
-def smith_clr(i, base_lr, max_lr, step_size, mode, gamma=1.0):
-    cycle = math.floor(1 + i / (2 * step_size))
-    x = abs(i / step_size - 2 * cycle + 1)
-    scale = {"triangular": 1.0, "triangular2": 1 / 2 ** (cycle - 1), "exp_range": gamma**i}[mode]
-    return base_lr + (max_lr - base_lr) * max(0.0, 1 - x) * scale
-
-
-# Smith 2018: linear up, linear down, linear annihilation; momentum mirrored, then held high.
-def smith_one_cycle(i, total, max_lr, initial_lr, final_lr, annihilation, momenta=(0.95, 0.85)):
-    half = (1 - annihilation) * total / 2
-    points = [0, half, 2 * half, total]
-    lr = np.interp(i, points, [initial_lr, max_lr, initial_lr, final_lr])
-    high, low = momenta
-    return lr, np.interp(i, points, [high, low, high, high])
-
-
-@pytest.mark.parametrize(
-    "mode, gamma", [("triangular", 1.0), ("triangular2", 1.0), ("exp_range", 0.97)]
+from garden.callbacks import (
+    LRFinder,
+    OneCycle,
+    lr_range_test,
+    plot_schedule,
+    suggest_learning_rates,
 )
-def test_cyclic_lr_rates_follow_smiths_formula(mode, gamma):
-    schedule = CyclicLR(base_lr=0.001, max_lr=0.006, step_size=4, mode=mode, gamma=gamma)
-    recorder, _ = fit_probe(probe_model(keras.optimizers.SGD(schedule)), steps=24)
-    expected = [smith_clr(i, 0.001, 0.006, 4, mode, gamma) for i in range(24)]
-    np.testing.assert_allclose(rates_used(recorder), expected, rtol=1e-4)
-    np.testing.assert_allclose(recorder.rates, expected, rtol=1e-6)
+from garden.schedules import CyclicLR, OneCycleLR
+from tests.harness.probe import fit_probe, probe_model, smith_one_cycle
 
-
-def test_cyclic_lr_triangular2_halves_amplitude_each_cycle():
-    schedule = CyclicLR(base_lr=0.0, max_lr=1.0, step_size=10, mode="triangular2")
-    peaks = [float(schedule(10 + 20 * k)) for k in range(4)]
-    assert peaks == [1.0, 0.5, 0.25, 0.125]
-
-
-def test_one_cycle_lr_rates_follow_the_policy():
-    schedule = OneCycleLR(max_lr=0.5, total_steps=40, annihilation=0.2)
-    recorder, _ = fit_probe(probe_model(keras.optimizers.SGD(schedule)), steps=44)
-    expected = [smith_one_cycle(i, 40, 0.5, 0.05, 0.0005, 0.2)[0] for i in range(44)]
-    # w reaches ~9 in float32 (spacing 1e-6), hence the absolute tolerance on its steps.
-    np.testing.assert_allclose(rates_used(recorder), expected, rtol=1e-4, atol=2e-6)
-    np.testing.assert_allclose(recorder.rates, expected, rtol=1e-6)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_one_cycle_cycles_sgd_momentum_exactly():
@@ -157,96 +79,9 @@ def test_one_cycle_rejects_what_it_cannot_cycle():
         OneCycle(max_lr=0.1, min_momentum=0.99)
 
 
-def test_warmup_ramps_linearly_into_any_schedule():
-    # Goyal et al.: from the small-batch rate 0.1 up to k * 0.1 = 0.4 in 5 steps, then the step
-    # schedule (divided by 10 at step 12) on its own step count.
-    decay = keras.optimizers.schedules.PiecewiseConstantDecay([12], [0.4, 0.04])
-    schedule = Warmup(decay, warmup_steps=5, initial_lr=0.1)
-    recorder, _ = fit_probe(probe_model(keras.optimizers.SGD(schedule)), steps=16)
-    expected = [0.1 + 0.3 * i / 5 if i < 5 else (0.4 if i <= 12 else 0.04) for i in range(16)]
-    np.testing.assert_allclose(rates_used(recorder), expected, rtol=1e-4)
-
-
-def test_linear_scaling_rule():
-    assert linear_scaling(0.1, batch_size=8192) == pytest.approx(3.2)
-    assert linear_scaling(0.5, batch_size=64, base_batch_size=128) == 0.25
-    with pytest.raises(ValueError, match="batch_size=0"):
-        linear_scaling(0.1, batch_size=0)
-
-
-SCHEDULES = {
-    "cyclic": CyclicLR(0.01, 0.1, 5, mode="exp_range", gamma=0.99),
-    "one_cycle": OneCycleLR(0.3, 50, initial_lr=0.01),
-    "warmup": Warmup(CyclicLR(0.01, 0.1, 5), warmup_steps=7, initial_lr=0.001),
-    "warmup_constant": Warmup(0.2, warmup_steps=3),
-}
-
-
-@pytest.mark.parametrize("name", sorted(SCHEDULES))
-def test_schedule_config_round_trip(name):
-    schedule = SCHEDULES[name]
-    config = keras.optimizers.schedules.serialize(schedule)
-    restored = keras.optimizers.schedules.deserialize(config)
-    assert type(restored) is type(schedule)
-    assert keras.optimizers.schedules.serialize(restored) == config
-    steps = np.arange(60)
-    np.testing.assert_array_equal(
-        [float(restored(s)) for s in steps], [float(schedule(s)) for s in steps]
-    )
-
-
-@pytest.mark.parametrize("name", sorted(SCHEDULES))
-def test_schedule_survives_model_save(name, tmp_path):
-    model = probe_model(keras.optimizers.SGD(SCHEDULES[name], momentum=0.9))
-    fit_probe(model, steps=6)
-    model.save(tmp_path / "m.keras")
-    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
-    assert loaded.optimizer.get_config()["learning_rate"] == (
-        model.optimizer.get_config()["learning_rate"]
-    )
-    assert int(loaded.optimizer.iterations.numpy()) == 6
-    assert float(loaded.optimizer.learning_rate) == float(model.optimizer.learning_rate)
-
-
-def test_schedules_build_from_recipe_tables():
-    # A TOML recipe's optimizer = {class_name = "SGD", config = {learning_rate = {class_name =
-    # "Warmup", config = {warmup_steps = 5, schedule = {class_name = "CyclicLR", ...}}}}}:
-    # the runner finds garden's schedules by bare name, and so does Warmup for its inner one.
-    from garden import training
-
-    warmup = {
-        "warmup_steps": 5,
-        "schedule": {
-            "class_name": "CyclicLR",
-            "config": {"base_lr": 0.01, "max_lr": 0.1, "step_size": 4},
-        },
-    }
-    expected = keras.optimizers.schedules.serialize(
-        Warmup(CyclicLR(0.01, 0.1, 4), warmup_steps=5)
-    )
-    optimizer = training.build_optimizer(
-        {"class_name": "SGD",
-         "config": {"momentum": 0.9, "learning_rate": {"class_name": "Warmup", "config": warmup}}}
-    )
-    assert optimizer.get_config()["learning_rate"] == expected
-    # Keras itself (keras.optimizers.get, saved configs) needs the registered name.
-    optimizer = keras.optimizers.get(
-        {"class_name": "SGD",
-         "config": {"learning_rate": {"class_name": "garden>Warmup", "config": warmup}}}
-    )
-    assert optimizer.get_config()["learning_rate"] == expected
-
-
 @pytest.mark.parametrize(
     "build, message",
     [
-        (lambda: CyclicLR(0.1, 0.05, 10), "max_lr=0.05"),
-        (lambda: CyclicLR(0.1, 0.5, 10, mode="triangle"), "mode='triangle'"),
-        (lambda: CyclicLR(0.1, 0.5, 10, mode="exp_range", gamma=1.5), "gamma=1.5"),
-        (lambda: OneCycleLR(0.1, total_steps=1), "total_steps=1"),
-        (lambda: OneCycleLR(0.1, 100, annihilation=1.0), "annihilation=1.0"),
-        (lambda: Warmup("cosine", 10), "schedule='cosine'"),
-        (lambda: Warmup(0.1, 0), "warmup_steps=0"),
         (lambda: LRFinder(min_lr=1.0, max_lr=0.1), "min_lr=1.0"),
         (lambda: LRFinder(mode="cubic"), "mode='cubic'"),
     ],
@@ -275,7 +110,7 @@ def test_lr_finder_linear_sweep():
     assert [finder.learning_rate_at(i) for i in (0, 5, 9)] == pytest.approx([0.1, 0.6, 1.0])
 
 
-def test_lr_range_test_stops_at_divergence_and_restores_everything(tmp_path):
+def test_lr_range_test_stops_at_divergence_and_restores_everything(tmp_path, capsys):
     import tensorflow as tf
 
     # Batches of targets (-1, 1, -1, 1) give the loss w^2 + 1. Heavy-ball SGD with momentum 0.5
@@ -304,6 +139,11 @@ def test_lr_range_test_stops_at_divergence_and_restores_everything(tmp_path):
     assert float(model.optimizer.learning_rate) == pytest.approx(0.05)
     assert (tmp_path / "lr.png").stat().st_size > 1000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lr.png"]
+    # Progress by default: a Keras Progbar with the rate and smoothed loss, closed at the stop.
+    progress = capsys.readouterr().out
+    assert f"{len(finder.losses)}/100" in progress and "smoothed_loss:" in progress
+    lr_range_test(model, data, min_lr=1e-2, max_lr=0.1, steps=5, verbose=0)
+    assert capsys.readouterr().out == ""
 
 
 def test_suggestions_on_a_known_curve():
@@ -336,3 +176,42 @@ def test_plot_schedule_draws_the_schedule_values(tmp_path):
             ax.lines[0].get_ydata(), [float(schedule(s)) for s in range(30)]
         )
     assert (tmp_path / "s.svg").read_text().startswith("<?xml")
+
+
+ONE_CYCLE_ON_JAX = textwrap.dedent(
+    """
+    import json, sys
+    import keras
+    from garden.callbacks import OneCycle
+    from tests.harness.probe import fit_probe, probe_model
+    assert keras.backend.backend() == "jax", keras.backend.backend()
+    model = probe_model(keras.optimizers.SGD(0.1, momentum=0.9))
+    callback = OneCycle(max_lr=0.3, initial_lr=0.03, final_lr=0.001, annihilation=0.2)
+    recorder, history = fit_probe(model, steps=10, epochs=3, callbacks=[callback])
+    try:
+        fit_probe(probe_model(keras.optimizers.Adam(0.01)), 2, [OneCycle(max_lr=0.1)])
+        adam = ""
+    except ValueError as error:
+        adam = str(error)
+    json.dump({"weights": recorder.weights, "rates": recorder.rates,
+               "momentum": history.history["momentum"], "adam": adam}, sys.stdout)
+    """
+)
+
+
+def test_one_cycle_runs_on_jax_through_the_optimizer_variables():
+    # The SGD trajectory of test_one_cycle_cycles_sgd_momentum_exactly, on the JAX backend.
+    env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
+               TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run([sys.executable, "-c", ONE_CYCLE_ON_JAX], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    velocity, expected_w = 0.0, [0.0]
+    for i in range(30):
+        lr, momentum = smith_one_cycle(i, 30, 0.3, 0.03, 0.001, 0.2)
+        velocity = momentum * velocity + lr
+        expected_w.append(expected_w[-1] + velocity)
+    np.testing.assert_allclose(result["weights"], expected_w, rtol=1e-5)
+    assert result["momentum"] == pytest.approx([0.95 - 0.1 * 9 / 12, 0.95 - 0.1 * 5 / 12, 0.95])
+    assert "only on the TensorFlow backend" in result["adam"]

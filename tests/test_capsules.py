@@ -8,6 +8,7 @@ import pytest
 from garden import models
 from garden.layers import CapsuleLayer, Length, Mask, PrimaryCapsules, squash
 from garden.losses import MarginLoss, margin_loss
+from tests.harness.layers import run_layer_test
 
 RNG = np.random.default_rng(0)
 
@@ -74,6 +75,21 @@ def test_primary_capsules_group_channels_into_squashed_vectors():
     conv = np.asarray(layer.conv(x))  # (1, 2, 2, 6): channels are (capsule type, component)
     assert out.shape == (1, 2 * 2 * 2, 3)
     np.testing.assert_allclose(out, numpy_squash(conv.reshape(1, -1, 3)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "layer_cls, init_kwargs, input_shape, output_shape, weights",
+    [
+        (PrimaryCapsules, dict(capsules=2, dim=3, kernel_size=3), (2, 7, 7, 4), (2, 18, 3), 2),
+        (CapsuleLayer, dict(capsules=3, dim=4, routings=2), (2, 6, 5), (2, 3, 4), 1),
+        (Length, {}, (2, 3, 4), (2, 3), 0),
+        (Mask, {}, (2, 3, 4), (2, 12), 0),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else None,
+)
+def test_layer_harness(layer_cls, init_kwargs, input_shape, output_shape, weights):
+    run_layer_test(layer_cls, init_kwargs, input_shape=input_shape,
+                   expected_output_shape=output_shape, expected_num_trainable_weights=weights)
 
 
 def test_length_and_mask():

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from garden.losses import FocalLoss
+from garden.losses import FocalLoss, MarginLoss
+from garden.metrics import PSNR, SSIM
 
 rng = np.random.default_rng(0)
 LOGITS = rng.normal(0, 2, (6, 4)).astype("float32")
@@ -124,3 +125,19 @@ def test_bad_arguments_are_named(kwargs, message):
 def test_alpha_must_match_the_classes():
     with pytest.raises(ValueError, match="alpha has 2 weights but the predictions have 4"):
         FocalLoss(alpha=[1.0, 1.0])(ONE_HOT, LOGITS)
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: MarginLoss(m_plus=1.5), "m_plus=1.5"),
+        (lambda: MarginLoss(m_minus=-0.1), "m_minus=-0.1"),
+        (lambda: MarginLoss(down_weight="half"), "down_weight='half'"),
+        (lambda: PSNR(max_val=0), "max_val=0"),
+        (lambda: SSIM(max_val=-1.0), "max_val=-1.0"),
+    ],
+)
+def test_margin_loss_and_image_metrics_name_bad_arguments(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+

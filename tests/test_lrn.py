@@ -1,12 +1,12 @@
 """Local response normalization against the formula of Krizhevsky et al. (section 3.3), written
 out in NumPy, and against TensorFlow's op, which uses the same parameterisation."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from garden.layers import LocalResponseNormalization
+from tests.harness.layers import run_layer_test
 
 
 def paper_lrn(a, n, k, alpha, beta):
@@ -52,13 +52,10 @@ def test_matches_tensorflow(activations, params):
     np.testing.assert_allclose(np.asarray(lrn(activations)), reference.numpy(), rtol=1e-5)
 
 
-def test_round_trip_in_a_model(activations, tmp_path):
-    inputs = keras.Input(activations.shape[1:])
-    model = keras.Model(inputs, LocalResponseNormalization(n=3, k=1.5, name="lrn")(inputs))
-    model.save(tmp_path / "lrn.keras")
-    loaded = keras.saving.load_model(tmp_path / "lrn.keras", safe_mode=True)
-    assert loaded.get_layer("lrn").get_config() == model.get_layer("lrn").get_config()
-    np.testing.assert_array_equal(loaded(activations), model(activations))
+def test_layer_harness(activations):
+    run_layer_test(LocalResponseNormalization, dict(n=3, k=1.5, alpha=1e-3),
+                   input_data=activations, expected_output_shape=activations.shape,
+                   expected_num_trainable_weights=0)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from garden import layers
 from garden.models import mobilenet_v1
 from garden.tools import layer_multiply_adds, profile
 
@@ -177,3 +178,67 @@ def test_garden_info_shows_multiply_adds(capsys):
     out = capsys.readouterr().out
     assert "mult-adds:   568,740,352 per example (568.7M" in out
     assert "conv_dw_13" in out and "4,253,864 parameters" in out
+
+
+def _conv(positions, kernel_taps, in_channels, filters):
+    """Multiply-adds of a convolution: one per weight at each output position."""
+    return positions * kernel_taps * in_channels * filters
+
+
+def _localization():
+    return keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(5)])
+
+
+# Each garden layer, its input shape and its count written from its definition.
+GARDEN_LAYERS = {
+    "PrimaryCapsules": (lambda: layers.PrimaryCapsules(capsules=4, dim=3, kernel_size=3),
+                        (None, 9, 9, 5), _conv(4 * 4, 9, 5, 12)),
+    "CapsuleLayer": (lambda: layers.CapsuleLayer(capsules=3, dim=4), (None, 6, 2), 6 * 3 * 2 * 4),
+    "Length": (layers.Length, (None, 3, 4), 0),
+    "Mask": (layers.Mask, (None, 3, 4), 0),
+    # Branches of fc6 (3x3), fc7 and fc8 (1x1) at every position, one per rate.
+    "ASPP": (lambda: layers.ASPP(classes=3, rates=(1, 2), filters=4), (None, 5, 5, 2),
+             2 * (_conv(25, 9, 2, 4) + _conv(25, 1, 4, 4) + _conv(25, 1, 4, 3))),
+    # 1x1 and two 3x3 branches, the pooled 1x1 on one position, the projection of 4 branches.
+    "ASPPv3": (lambda: layers.ASPPv3(filters=4, rates=(1, 2)), (None, 5, 5, 2),
+               _conv(25, 1, 2, 4) + 2 * _conv(25, 9, 2, 4) + _conv(1, 1, 2, 4)
+               + _conv(25, 1, 16, 4)),
+    "SubPixelConv2D": (lambda: layers.SubPixelConv2D(channels=2, scale=2), (None, 4, 4, 3),
+                       _conv(16, 9, 3, 8)),
+    # Flatten + Dense(5) on 6*6*1 inputs, then the final dense layer to the six parameters.
+    "SpatialTransformer": (lambda: layers.SpatialTransformer(_localization()), (None, 6, 6, 1),
+                           36 * 5 + 5 * 6),
+    "LocalResponseNormalization": (layers.LocalResponseNormalization, (None, 2, 2, 6), 0),
+    "Swish": (lambda: layers.Swish(trainable_beta=True), (None, 2, 3), 0),
+    "ZeroPaddingShortcut": (lambda: layers.ZeroPaddingShortcut(6, strides=2), (None, 4, 4, 3),
+                            0),
+}
+
+
+def test_every_garden_layer_declares_its_multiply_adds():
+    declared = {name for name in layers.__all__ if isinstance(getattr(layers, name), type)}
+    assert declared == set(GARDEN_LAYERS)
+    for name in declared:
+        assert "multiply_adds" in vars(getattr(layers, name)), name
+
+
+@pytest.mark.parametrize("name", sorted(GARDEN_LAYERS))
+def test_garden_layer_counts_equal_the_hand_formula(name):
+    build, input_shape, expected = GARDEN_LAYERS[name]
+    layer = build()
+    layer(np.zeros((1, *input_shape[1:]), "float32"))
+    assert layer_multiply_adds(layer, input_shape) == expected
+    model = keras.Sequential([keras.Input(input_shape[1:]), layer])
+    assert profile(model).uncounted == [] and profile(model).multiply_adds == expected
+
+
+def test_capsnet_profile_counts_every_layer():
+    from garden.models import capsnet
+
+    result = profile(capsnet())
+    assert result.uncounted == []
+    counts = {row.kind: row.multiply_adds for row in result.layers}
+    # Sabour et al.: 9x9 convolutions to 20x20x256 and 6x6x(32*8); 1152 8-D to 10 16-D capsules.
+    assert counts["PrimaryCapsules"] == _conv(6 * 6, 81, 256, 256)
+    assert counts["CapsuleLayer"] == 1152 * 10 * 8 * 16
+    assert "?" not in result.table()

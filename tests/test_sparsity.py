@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import keras
 import numpy as np
@@ -97,7 +98,15 @@ JAX_SCRIPT = textwrap.dedent(
     model.fit(data["x"], data["y"], batch_size=2, epochs=2, verbose=0,
               callbacks=[sparsity.UpdatePruningStep(), check])
     kept = [int(np.asarray(m).sum()) for w in sparsity.pruned_layers(model) for m in w.masks]
-    json.dump({"checks": check.checks, "kept": kept}, open(f"{workdir}/jax.json", "w"))
+    unstepped = sparsity.prune_low_magnitude(build_twin_model(keras), schedule)
+    unstepped.compile("sgd", "mse")
+    try:
+        unstepped.fit(data["x"], data["y"], verbose=0)
+        missing_callback = ""
+    except ValueError as error:
+        missing_callback = str(error)
+    json.dump({"checks": check.checks, "kept": kept, "missing_callback": missing_callback},
+              open(f"{workdir}/jax.json", "w"))
     """
 )
 
@@ -490,6 +499,53 @@ def test_bad_arguments_are_rejected():
         sparsity.prune_low_magnitude(subclassed)
 
 
+def test_fit_without_update_pruning_step_names_the_callback(twin_data):
+    # tfmot raises here too; without the callback the masks never change.
+    x, y = twin_data
+    pruned = sparsity.prune_low_magnitude(build_twin_model(keras), ONE_SHOT)
+    pruned.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="you must add UpdatePruningStep callback"):
+        pruned.fit(x, y, batch_size=4, verbose=0)
+    pruned.fit(x, y, batch_size=4, verbose=0, callbacks=[sparsity.UpdatePruningStep()])
+    assert sparsity.sparsity_report(pruned).sparsity > 0.5
+    pruned.predict(x, verbose=0)  # inference needs no callback
+
+
+@pytest.mark.parametrize(
+    "schedule, first",
+    [
+        (sparsity.ConstantSparsity(0.8, 0), 100),  # step 0 never comes: the next is frequency
+        (sparsity.ConstantSparsity(0.8, 5, frequency=7), 5),
+        (sparsity.PolynomialDecay(0.1, 0.5, begin_step=0, end_step=50, frequency=100), 0),
+        (lambda step: (step == 3, 0.5), None),  # no window to read
+    ],
+)
+def test_first_pruning_step_reads_the_schedule_window(schedule, first):
+    from garden.sparsity.callbacks import _first_pruning_step
+
+    assert _first_pruning_step(schedule) == first
+
+
+def test_training_that_ends_before_the_first_pruning_step_warns(twin_data):
+    # ConstantSparsity(0.8, 0) first prunes at step frequency=100: a 2-step fit prunes nothing.
+    x, y = twin_data
+    schedule = sparsity.ConstantSparsity(0.8, 0)
+    pruned = sparsity.prune_low_magnitude(build_twin_model(keras), schedule)
+    pruned.compile("sgd", "mse")
+    with pytest.warns(UserWarning, match="first pruning step is 100.*frequency=100"):
+        pruned.fit(x, y, batch_size=4, verbose=0, callbacks=[sparsity.UpdatePruningStep()])
+    assert sparsity.sparsity_report(pruned).sparsity == 0
+    # With a frequency that prunes within the fit: no warning, and the weights are pruned.
+    pruned = sparsity.prune_low_magnitude(
+        build_twin_model(keras), sparsity.ConstantSparsity(0.8, 0, frequency=2))
+    pruned.compile("sgd", "mse")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pruned.fit(x, y, batch_size=4, verbose=0, callbacks=[sparsity.UpdatePruningStep()])
+    assert not [w for w in caught if "pruning schedule" in str(w.message)]
+    assert sparsity.sparsity_report(pruned).sparsity > 0.7
+
+
 # Report
 
 
@@ -635,3 +691,4 @@ def test_pruning_runs_on_jax(background):
     assert len(report["checks"]) == 7 * 5 and all(report["checks"])  # steps 2..8
     sizes = json.loads((workdir / "sizes.json").read_text())
     assert report["kept"] == [keep_count(size, 0.7) for size in sizes]
+    assert "you must add UpdatePruningStep callback" in report["missing_callback"]

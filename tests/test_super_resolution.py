@@ -11,6 +11,7 @@ from garden import models
 from garden.data import sr_patches
 from garden.layers import SubPixelConv2D
 from garden.metrics import PSNR, SSIM, psnr, rgb_to_y, ssim
+from tests.harness.layers import run_layer_test
 
 RNG = np.random.default_rng(0)
 
@@ -21,6 +22,12 @@ def test_subpixel_conv_equals_depth_to_space_of_its_convolution():
     out = np.asarray(layer(x))
     assert out.shape == (2, 15, 12, 2)
     np.testing.assert_allclose(out, tf.nn.depth_to_space(layer.conv(x), 3).numpy(), rtol=1e-6)
+
+
+def test_subpixel_layer_harness():
+    run_layer_test(SubPixelConv2D, dict(channels=2, scale=3, kernel_size=3),
+                   input_shape=(2, 5, 4, 7), expected_output_shape=(2, 15, 12, 2),
+                   expected_num_trainable_weights=2)
 
 
 def test_subpixel_shuffle_follows_the_papers_periodic_shuffling_formula():

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from garden.layers import Swish
+from tests.harness.layers import run_layer_test
 
 X = np.linspace(-6, 6, 25).astype("float32")
 
@@ -32,15 +33,11 @@ def test_trainable_beta_gets_the_analytic_gradient():
     assert Swish(beta=0.7).weights == []
 
 
-def test_learned_beta_survives_model_save(tmp_path):
-    inputs = keras.Input((25,))
-    model = keras.Model(inputs, Swish(trainable_beta=True, name="swish")(inputs))
-    model.get_layer("swish").beta_weight.assign(1.7)
-    model.save(tmp_path / "m.keras")
-    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
-    np.testing.assert_array_equal(loaded(X[None]), model(X[None]))
-    assert float(loaded.get_layer("swish").beta_weight.numpy()) == pytest.approx(1.7)
-    assert loaded.get_layer("swish").get_config() == model.get_layer("swish").get_config()
+@pytest.mark.parametrize("trainable_beta, weights", [(True, 1), (False, 0)])
+def test_layer_harness(trainable_beta, weights):
+    # With trainable_beta the fit step must move beta, and the .keras file must keep it.
+    run_layer_test(Swish, dict(beta=1.7, trainable_beta=trainable_beta), input_shape=(3, 5),
+                   expected_output_shape=(3, 5), expected_num_trainable_weights=weights)
 
 
 def test_bad_beta_is_named():

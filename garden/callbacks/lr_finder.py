@@ -15,7 +15,8 @@ import keras
 import numpy as np
 from matplotlib.figure import Figure
 
-from garden.callbacks.plot import save_figure
+from garden.utils.checks import check_choice, check_int, check_number, check_rate
+from garden.utils.figures import save_figure
 
 MODES = ("exponential", "linear")
 
@@ -87,6 +88,8 @@ class LRFinder(keras.callbacks.Callback):
         smoothing: float. Moving-average factor of the loss, in [0, 1). Defaults to 0.98.
         divergence: float. Stop when the smoothed loss exceeds this multiple of its minimum.
             Defaults to 4.0.
+        verbose: int. 1 shows a Keras `Progbar` of the sweep with the current rate and
+            smoothed loss (the sweep can take minutes); 0 is silent. Defaults to 0.
 
     Example:
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
@@ -103,27 +106,21 @@ class LRFinder(keras.callbacks.Callback):
     """
 
     def __init__(
-        self, min_lr=1e-6, max_lr=1.0, steps=100, mode="exponential", smoothing=0.98, divergence=4.0
+        self, min_lr=1e-6, max_lr=1.0, steps=100, mode="exponential", smoothing=0.98,
+        divergence=4.0, verbose=0,
     ):
         super().__init__()
         if not 0 < min_lr < max_lr:
             raise ValueError(
                 f"min_lr={min_lr!r}, max_lr={max_lr!r} are not allowed: use 0 < min_lr < max_lr."
             )
-        if not isinstance(steps, int) or steps < 3:
-            raise ValueError(f"steps={steps!r} is not allowed: use an int >= 3.")
-        if mode not in MODES:
-            raise ValueError(f"mode={mode!r} is not allowed: use one of {', '.join(MODES)}.")
-        if not 0 <= smoothing < 1:
-            raise ValueError(f"smoothing={smoothing!r} is not allowed: use a value in [0, 1).")
-        if not divergence > 1:
-            raise ValueError(f"divergence={divergence!r} is not allowed: use a value above 1.")
         self.min_lr = min_lr
         self.max_lr = max_lr
-        self.steps = steps
-        self.mode = mode
-        self.smoothing = smoothing
-        self.divergence = divergence
+        self.steps = check_int("steps", steps, minimum=3)
+        self.mode = check_choice("mode", mode, MODES)
+        self.smoothing = check_rate("smoothing", smoothing)
+        self.divergence = check_number("divergence", divergence, minimum=1, inclusive=False)
+        self.verbose = check_choice("verbose", verbose, (0, 1))
         self.learning_rates, self.losses, self.smoothed_losses = [], [], []
 
     def learning_rate_at(self, index):
@@ -143,6 +140,7 @@ class LRFinder(keras.callbacks.Callback):
         self._average = 0.0
         self._saved_model = [v.numpy() for v in self.model.variables]
         self._saved_optimizer = [v.numpy() for v in self.model.optimizer.variables]
+        self._progbar = keras.utils.Progbar(self.steps, unit_name="step") if self.verbose else None
 
     def on_train_batch_begin(self, batch, logs=None):
         # The loss in `logs` is a running mean since the last reset: reset it every batch.
@@ -156,6 +154,9 @@ class LRFinder(keras.callbacks.Callback):
         self._average = self.smoothing * self._average + (1 - self.smoothing) * loss
         smoothed = self._average / (1 - self.smoothing ** len(self.losses))
         self.smoothed_losses.append(smoothed)
+        if self._progbar is not None:
+            self._progbar.update(len(self.losses), [("lr", self.learning_rates[-1]),
+                                                    ("smoothed_loss", smoothed)])
         if (
             len(self.losses) >= self.steps
             or not math.isfinite(loss)
@@ -164,6 +165,8 @@ class LRFinder(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
+        if self._progbar is not None:  # closes the bar of a sweep stopped at divergence
+            self._progbar.update(len(self.losses), finalize=True)
         for variable, value in zip(self.model.variables, self._saved_model):
             variable.assign(value)
         for variable, value in zip(self.model.optimizer.variables, self._saved_optimizer):
@@ -206,7 +209,7 @@ class LRFinder(keras.callbacks.Callback):
 
 
 def lr_range_test(model, dataset, min_lr=1e-6, max_lr=1.0, steps=100, mode="exponential",
-                  path=None, **finder_args):
+                  path=None, verbose=1, **finder_args):
     """Runs an LR range test on a compiled `model` and returns the `LRFinder` with the curve.
 
     The model and its optimizer are unchanged afterwards.
@@ -216,6 +219,8 @@ def lr_range_test(model, dataset, min_lr=1e-6, max_lr=1.0, steps=100, mode="expo
         dataset: a batched `tf.data.Dataset` of training batches (repeated as needed).
         min_lr, max_lr, steps, mode: the sweep, see `LRFinder`.
         path: optional file to save the plot to.
+        verbose: int. 1 shows the sweep's progress (a Keras `Progbar`), 0 nothing.
+            Defaults to 1.
         **finder_args: `smoothing` and `divergence` of `LRFinder`.
 
     Returns:
@@ -226,11 +231,12 @@ def lr_range_test(model, dataset, min_lr=1e-6, max_lr=1.0, steps=100, mode="expo
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     >>> model.compile(keras.optimizers.SGD(), "mse")
     >>> data = tf.data.Dataset.from_tensor_slices((np.ones((64, 4)), np.ones((64, 1)))).batch(8)
-    >>> finder = lr_range_test(model, data, min_lr=1e-4, max_lr=1.0, steps=30)
+    >>> finder = lr_range_test(model, data, min_lr=1e-4, max_lr=1.0, steps=30, verbose=0)
     >>> sorted(finder.suggestions())
     ['base_lr', 'max_lr', 'minimum_div10', 'steepest']
     """
-    finder = LRFinder(min_lr=min_lr, max_lr=max_lr, steps=steps, mode=mode, **finder_args)
+    finder = LRFinder(min_lr=min_lr, max_lr=max_lr, steps=steps, mode=mode, verbose=verbose,
+                      **finder_args)
     model.fit(
         dataset.repeat(), epochs=1, steps_per_epoch=steps, callbacks=[finder], shuffle=False,
         verbose=0,

@@ -30,8 +30,10 @@ class OneCycle(keras.callbacks.Callback):
     exactly; not with `nesterov=True`) and with optimizers that have `beta_1` (`Adam`, `AdamW`,
     `Adamax`, `Nadam`, `Lion`, `Lamb`), whose `beta_1` is a variable while `fit` runs and its
     configured float again afterwards. The optimizer needs a float learning rate (not a
-    schedule) and the TensorFlow backend. The values set are written to `logs` as
-    `learning_rate` and `momentum` at the end of each epoch.
+    schedule). On JAX, whose compiled step reads only the optimizer's variables, it works through
+    them: the learning rate and SGD's velocities are optimizer variables; `beta_1` is not, so
+    the Adam family needs the TensorFlow backend (a clear error says so). The values set are
+    written to `logs` as `learning_rate` and `momentum` at the end of each epoch.
 
     Args:
         max_lr: float. Peak learning rate.
@@ -43,6 +45,7 @@ class OneCycle(keras.callbacks.Callback):
         min_momentum: float. Momentum at the peak learning rate. Defaults to 0.85.
 
     Example:
+    >>> import numpy as np
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     >>> model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "mse")
     >>> history = model.fit(np.ones((32, 4)), np.ones((32, 1)), batch_size=4, epochs=10,
@@ -66,7 +69,7 @@ class OneCycle(keras.callbacks.Callback):
         min_momentum=0.85,
     ):
         super().__init__()
-        if not 0 <= min_momentum <= max_momentum < 1:
+        if not 0 <= min_momentum <= max_momentum < 1:  # the two bounds' joint rule
             raise ValueError(
                 f"min_momentum={min_momentum!r}, max_momentum={max_momentum!r} are not allowed: "
                 "use 0 <= min_momentum <= max_momentum < 1."
@@ -87,11 +90,6 @@ class OneCycle(keras.callbacks.Callback):
         return self.max_momentum - (self.max_momentum - self.min_momentum) * (rise - fall)
 
     def on_train_begin(self, logs=None):
-        if keras.backend.backend() != "tensorflow":
-            raise ValueError(
-                "OneCycle needs the TensorFlow backend "
-                f"(the backend is {keras.backend.backend()!r})."
-            )
         total_steps = self.total_steps
         if total_steps is None:
             steps, epochs = self.params.get("steps"), self.params.get("epochs")
@@ -102,7 +100,7 @@ class OneCycle(keras.callbacks.Callback):
                 )
             total_steps = int(steps * epochs)
         self.schedule = OneCycleLR(total_steps=total_steps, **self.schedule_args)
-        self._optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
+        self._optimizer = self._synced_optimizer()
         if not isinstance(self._optimizer.learning_rate, keras.Variable):
             raise ValueError(
                 "OneCycle sets the learning rate itself: compile with a float learning_rate, "
@@ -110,6 +108,13 @@ class OneCycle(keras.callbacks.Callback):
             )
         if isinstance(self._optimizer, keras.optimizers.SGD):
             self._momentum = _SGDMomentum(self._optimizer)
+        elif hasattr(self._optimizer, "beta_1") and keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                f"OneCycle cycles beta_1 of {type(self._optimizer).__name__} only on the "
+                f"TensorFlow backend (the backend is {keras.backend.backend()!r}, whose compiled "
+                "step reads only the optimizer's variables): use SGD with momentum, or the "
+                "TensorFlow backend."
+            )
         elif hasattr(self._optimizer, "beta_1"):
             self._momentum = _Beta1(self._optimizer, self.model)
         else:
@@ -118,14 +123,21 @@ class OneCycle(keras.callbacks.Callback):
                 "SGD with momentum or an optimizer with beta_1 (Adam, AdamW, Nadam, ...)."
             )
 
+    def _synced_optimizer(self):
+        """The (unwrapped) optimizer. Reading `self.model` first syncs JAX's training state into
+        the variables, so what is read and assigned next is what the next step uses."""
+        optimizer = self.model.optimizer
+        return getattr(optimizer, "inner_optimizer", optimizer)
+
     def on_train_batch_begin(self, batch, logs=None):
-        step = int(self._optimizer.iterations.numpy())
+        self._optimizer = self._synced_optimizer()
+        step = int(keras.ops.convert_to_numpy(self._optimizer.iterations))
         self._optimizer.learning_rate = float(self.schedule(step))
         self._momentum.set(float(self.momentum(step)))
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["learning_rate"] = float(self._optimizer.learning_rate.numpy())
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self._optimizer.learning_rate))
             logs["momentum"] = self._momentum.value
 
     def on_train_end(self, logs=None):

@@ -3,20 +3,13 @@
 import numpy as np
 from matplotlib.figure import Figure
 
-from garden.utils.files import atomic_path
-
-
-def save_figure(figure, path):
-    """Saves a matplotlib `figure` atomically (format from the suffix); returns the path."""
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=120)
-    return path
+from garden.utils.checks import check_int
+from garden.utils.figures import save_figure
 
 
 def schedule_values(schedule, steps):
     """`schedule(step)` for steps 0 .. steps-1, as a float64 array."""
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps={steps!r} is not allowed: use a positive int.")
+    check_int("steps", steps)
     return np.array([float(schedule(step)) for step in range(steps)])
 
 

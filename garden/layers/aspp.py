@@ -26,6 +26,16 @@ def _build_stack(stack, shape):
         shape = layer.compute_output_shape(shape)
 
 
+def _stack_multiply_adds(stack, shape):
+    from garden.tools.profiler import layer_multiply_adds
+
+    total = 0
+    for layer in stack:
+        total += layer_multiply_adds(layer, shape)
+        shape = layer.compute_output_shape(shape)
+    return total
+
+
 def _run_stack(stack, x, training):
     for layer in stack:
         x = layer(x, training=training)
@@ -83,6 +93,11 @@ class ASPP(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:3], self.classes)
+
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: every branch's
+        convolutions (the sum of the score maps is free)."""
+        return sum(_stack_multiply_adds(branch, input_shape) for branch in self.branches)
 
     def get_config(self):
         return {
@@ -157,6 +172,16 @@ class ASPPv3(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:3], self.filters)
+
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: the branches'
+        convolutions, the image-pooling 1x1 convolution (on one position) and the projection."""
+        branches = len(self.branches) + self.image_pooling
+        return (
+            sum(_stack_multiply_adds(branch, input_shape) for branch in self.branches)
+            + _stack_multiply_adds(self.pooling, (input_shape[0], 1, 1, input_shape[3]))
+            + _stack_multiply_adds(self.projection, (*input_shape[:3], branches * self.filters))
+        )
 
     def get_config(self):
         return {

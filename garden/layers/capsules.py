@@ -73,6 +73,13 @@ class PrimaryCapsules(layers.Layer):
     def call(self, inputs):
         return squash(ops.reshape(self.conv(inputs), (ops.shape(inputs)[0], -1, self.dim)))
 
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: the convolution's
+        (the squash is element-wise)."""
+        from garden.tools.profiler import layer_multiply_adds
+
+        return layer_multiply_adds(self.conv, input_shape)
+
     def compute_output_shape(self, input_shape):
         _, height, width, _ = self.conv.compute_output_shape(input_shape)
         count = None if None in (height, width) else height * width * self.capsules
@@ -158,6 +165,15 @@ class CapsuleLayer(layers.Layer):
                 logits = logits + ops.einsum("bije,bje->bij", predictions, outputs)
         return outputs
 
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: the predictions
+        `u_hat_{j|i} = W_ij u_i`, `inputs * capsules * input_dim * dim` (one per weight). The
+        routing's `(2 * routings - 1) * inputs * capsules * dim` products of coupling
+        coefficients and agreements are computed from the data, not weights, and are not
+        counted, as attention's are not."""
+        _, input_capsules, input_dim = input_shape
+        return input_capsules * self.capsules * input_dim * self.dim
+
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.capsules, self.dim)
 
@@ -189,6 +205,10 @@ class Length(layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape[:-1]
 
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: none, no weights."""
+        return 0
+
 
 @serializable
 class Mask(layers.Layer):
@@ -219,3 +239,7 @@ class Mask(layers.Layer):
 
     def compute_output_shape(self, capsules_shape, labels_shape=None):
         return (capsules_shape[0], capsules_shape[1] * capsules_shape[2])
+
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: none, no weights."""
+        return 0

@@ -10,6 +10,7 @@ import keras
 from keras import ops
 
 from garden.utils.serialization import serializable
+from garden.utils.checks import check_int, check_number
 
 
 @serializable
@@ -45,7 +46,7 @@ class LocalResponseNormalization(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> lrn = LocalResponseNormalization()
-    >>> lrn(np.ones((1, 2, 2, 8), "float32")).shape
+    >>> tuple(lrn(np.ones((1, 2, 2, 8), "float32")).shape)
     (1, 2, 2, 8)
 
     Reference:
@@ -54,13 +55,11 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def __init__(self, n=5, k=2.0, alpha=1e-4, beta=0.75, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n % 2 == 0:
-            raise ValueError(f"n={n!r} is not allowed: use a positive odd number of channels.")
-        for arg, value in (("k", k), ("alpha", alpha), ("beta", beta)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{arg}={value!r} is not allowed: use a number >= 0.")
-        if k == 0:
-            raise ValueError("k=0 is not allowed: use k > 0 so the divisor cannot be zero.")
+        if check_int("n", n) % 2 == 0:
+            raise ValueError(f"n={n!r} is not allowed: use an odd number so the window is centred.")
+        check_number("k", k, minimum=0, inclusive=False)  # k > 0: the divisor cannot be zero
+        check_number("alpha", alpha, minimum=0)
+        check_number("beta", beta, minimum=0)
         self.n = n
         self.k = k
         self.alpha = alpha
@@ -76,6 +75,12 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: none, the layer has
+        no weights (its element-wise work costs zero, as activations do)."""
+        return 0
+
 
     def get_config(self):
         return {

@@ -9,6 +9,7 @@ import keras
 from keras import ops
 
 from garden.utils.serialization import serializable
+from garden.utils.checks import check_int
 
 
 @serializable
@@ -31,7 +32,7 @@ class ZeroPaddingShortcut(keras.layers.Layer):
 
     Example:
     >>> import numpy as np
-    >>> ZeroPaddingShortcut(32, strides=2)(np.ones((1, 8, 8, 16), "float32")).shape
+    >>> tuple(ZeroPaddingShortcut(32, strides=2)(np.ones((1, 8, 8, 16), "float32")).shape)
     (1, 4, 4, 32)
 
     Reference:
@@ -40,11 +41,8 @@ class ZeroPaddingShortcut(keras.layers.Layer):
 
     def __init__(self, filters, strides=1, **kwargs):
         super().__init__(**kwargs)
-        for arg, value in (("filters", filters), ("strides", strides)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{arg}={value!r} is not allowed: use a positive integer.")
-        self.filters = filters
-        self.strides = strides
+        self.filters = check_int("filters", filters)
+        self.strides = check_int("strides", strides)
 
     def build(self, input_shape):
         if input_shape[-1] > self.filters:
@@ -66,6 +64,11 @@ class ZeroPaddingShortcut(keras.layers.Layer):
             None if width is None else -(-width // self.strides),
             self.filters,
         )
+
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: none, the shortcut
+        only subsamples and pads (the point of option A)."""
+        return 0
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "strides": self.strides}

@@ -10,6 +10,7 @@ import numpy as np
 from keras import layers, ops
 
 from garden.utils.serialization import serializable
+from garden.utils.checks import check_ints
 
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
@@ -126,12 +127,7 @@ class SpatialTransformer(layers.Layer):
                 f"localization={localization!r} is not allowed: use a Keras layer or model."
             )
         if output_size is not None:
-            output_size = tuple(output_size)
-            if len(output_size) != 2 or not all(isinstance(s, int) and s > 1 for s in output_size):
-                raise ValueError(
-                    f"output_size={output_size!r} is not allowed: use None or (height, width) "
-                    "with integers > 1."
-                )
+            output_size = check_ints("output_size", output_size, length=2, minimum=2)
         self.localization = localization
         self.output_size = output_size
         self.theta_initializer = keras.initializers.get(theta_initializer)
@@ -167,6 +163,17 @@ class SpatialTransformer(layers.Layer):
     def compute_output_shape(self, input_shape):
         height, width = self.output_size or input_shape[1:3]
         return (input_shape[0], height, width, input_shape[3])
+
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: the localisation
+        network's and the final dense layer's (`features * 6`); None when the localisation
+        network's count is unknown. The grid and the sampler apply no weights."""
+        from garden.tools.profiler import layer_multiply_adds
+
+        localization = layer_multiply_adds(self.localization, input_shape)
+        if localization is None:
+            return None
+        return localization + self.theta_kernel.shape[0] * 6
 
     def get_config(self):
         return {

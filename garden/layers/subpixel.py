@@ -70,6 +70,13 @@ class SubPixelConv2D(layers.Layer):
         upscale = lambda size: None if size is None else size * self.scale  # noqa: E731
         return (batch, upscale(height), upscale(width), self.channels)
 
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: the convolution's
+        (the shuffle moves values only)."""
+        from garden.tools.profiler import layer_multiply_adds
+
+        return layer_multiply_adds(self.conv, input_shape)
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -9,6 +9,7 @@ import keras
 from keras import ops
 
 from garden.utils.serialization import serializable
+from garden.utils.checks import check_bool, check_number
 
 
 @serializable
@@ -37,10 +38,8 @@ class Swish(keras.layers.Layer):
 
     def __init__(self, beta=1.0, trainable_beta=False, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(beta, (int, float)) or isinstance(beta, bool):
-            raise ValueError(f"beta={beta!r} is not allowed: use a float.")
-        self.beta = float(beta)
-        self.trainable_beta = trainable_beta
+        self.beta = check_number("beta", beta)
+        self.trainable_beta = check_bool("trainable_beta", trainable_beta)
 
     def build(self, input_shape):
         if self.trainable_beta:
@@ -54,6 +53,12 @@ class Swish(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def multiply_adds(self, input_shape):
+        """Multiply-adds per example as `garden.tools.profile` counts them: none, beta scales
+        element-wise (as PReLU's weights do)."""
+        return 0
+
 
     def get_config(self):
         return {**super().get_config(), "beta": self.beta, "trainable_beta": self.trainable_beta}

@@ -9,6 +9,7 @@ import keras
 from keras import ops
 
 from garden.utils.serialization import serializable
+from garden.utils.checks import check_choice, check_number
 
 MODES = ("binary", "categorical", "sparse_categorical")
 
@@ -65,16 +66,10 @@ class FocalLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if mode not in MODES:
-            raise ValueError(f"mode={mode!r} is not allowed: use one of {', '.join(MODES)}.")
-        if not gamma >= 0:
-            raise ValueError(f"gamma={gamma!r} is not allowed: use a value >= 0.")
-        if mode == "binary" and alpha is not None and not (
-            isinstance(alpha, (int, float)) and 0 <= alpha <= 1
-        ):
-            raise ValueError(
-                f"alpha={alpha!r} is not allowed with mode='binary': use None or a float in [0, 1]."
-            )
+        check_choice("mode", mode, MODES)
+        check_number("gamma", gamma, minimum=0)
+        if mode == "binary" and alpha is not None:
+            check_number("alpha", alpha, minimum=0, maximum=1)
         if mode != "binary" and alpha is not None and (
             isinstance(alpha, (int, float)) or any(not a >= 0 for a in alpha)
         ):

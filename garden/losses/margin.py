@@ -9,6 +9,7 @@ import keras
 from keras import ops
 
 from garden.utils.serialization import serializable
+from garden.utils.checks import check_number
 
 
 def margin_loss(y_true, lengths, m_plus=0.9, m_minus=0.1, down_weight=0.5):
@@ -66,9 +67,9 @@ class MarginLoss(keras.losses.Loss):
         name="margin_loss", dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.m_plus = m_plus
-        self.m_minus = m_minus
-        self.down_weight = down_weight
+        self.m_plus = check_number("m_plus", m_plus, minimum=0, maximum=1)
+        self.m_minus = check_number("m_minus", m_minus, minimum=0, maximum=1)
+        self.down_weight = check_number("down_weight", down_weight, minimum=0)
 
     def call(self, y_true, y_pred):
         return margin_loss(y_true, y_pred, self.m_plus, self.m_minus, self.down_weight)

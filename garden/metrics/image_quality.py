@@ -14,6 +14,7 @@ import keras
 from keras import ops
 
 from garden.utils.serialization import serializable
+from garden.utils.checks import check_number
 
 # ITU-R BT.601 luma for RGB in [0, 1]: Y in [16, 235] / 255, as MATLAB's rgb2ycbcr.
 _Y_WEIGHTS = (65.481 / 255.0, 128.553 / 255.0, 24.966 / 255.0)
@@ -57,6 +58,7 @@ class _ImageQuality(keras.metrics.MeanMetricWrapper):
     """The mean over images of a per-image quality measure `fn(y_true, y_pred, max_val)`."""
 
     def __init__(self, fn, max_val, name, dtype):
+        check_number("max_val", max_val, minimum=0, inclusive=False)
         super().__init__(fn=fn, name=name, dtype=dtype, max_val=max_val)
         self.max_val = max_val
 

@@ -8,6 +8,7 @@ Reference:
 import keras
 from keras import ops
 
+from garden.utils.checks import check_choice, check_int, check_number
 from garden.utils.serialization import serializable
 
 MODES = ("triangular", "triangular2", "exp_range")
@@ -38,6 +39,10 @@ class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
             Defaults to `"triangular"`.
         gamma: float. Per-iteration decay of the amplitude in `"exp_range"` mode, in (0, 1].
             Defaults to 1.0.
+        name: str. Name of the schedule's operations. Defaults to `"CyclicLR"`.
+
+    The rate is computed in the dtype of `base_lr` (float32 for a Python float), as Keras'
+    schedules compute in that of their initial rate.
 
     Example:
     >>> schedule = CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2000)
@@ -50,34 +55,39 @@ class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
         https://arxiv.org/abs/1506.01186
     """
 
-    def __init__(self, base_lr, max_lr, step_size, mode="triangular", gamma=1.0):
-        if not base_lr >= 0:
-            raise ValueError(f"base_lr={base_lr!r} is not allowed: use a rate >= 0.")
+    def __init__(self, base_lr, max_lr, step_size, mode="triangular", gamma=1.0,
+                 name="CyclicLR"):
+        super().__init__()
+        check_number("base_lr", base_lr, minimum=0)
+        check_number("max_lr", max_lr)
         if not max_lr > base_lr:
-            raise ValueError(f"max_lr={max_lr!r} is not allowed: use a rate above base_lr.")
-        if not step_size > 0:
-            raise ValueError(f"step_size={step_size!r} is not allowed: use a positive count.")
-        if mode not in MODES:
-            raise ValueError(f"mode={mode!r} is not allowed: use one of {', '.join(MODES)}.")
-        if not 0 < gamma <= 1:
-            raise ValueError(f"gamma={gamma!r} is not allowed: use a value in (0, 1].")
+            raise ValueError(
+                f"max_lr={max_lr!r} is not allowed: use a rate above base_lr={base_lr!r}."
+            )
         self.base_lr = base_lr
         self.max_lr = max_lr
-        self.step_size = step_size
-        self.mode = mode
+        self.step_size = check_int("step_size", step_size)
+        self.mode = check_choice("mode", mode, MODES)
+        check_number("gamma", gamma, minimum=0, maximum=1, inclusive=(False, True))
         self.gamma = gamma
+        self.name = name
 
     def __call__(self, step):
-        step = ops.cast(step, "float32")
-        cycle = ops.floor(1.0 + step / (2.0 * self.step_size))
-        x = ops.abs(step / self.step_size - 2.0 * cycle + 1.0)
-        if self.mode == "triangular":
-            scale = 1.0
-        elif self.mode == "triangular2":
-            scale = ops.power(2.0, 1.0 - cycle)
-        else:
-            scale = ops.power(ops.cast(self.gamma, "float32"), step)
-        return self.base_lr + (self.max_lr - self.base_lr) * ops.maximum(0.0, 1.0 - x) * scale
+        with keras.name_scope(self.name):
+            base_lr = ops.convert_to_tensor(self.base_lr)
+            dtype = base_lr.dtype
+            step = ops.cast(step, dtype)
+            step_size = ops.cast(self.step_size, dtype)
+            cycle = ops.floor(1.0 + step / (2.0 * step_size))
+            x = ops.abs(step / step_size - 2.0 * cycle + 1.0)
+            if self.mode == "triangular":
+                scale = ops.ones((), dtype)
+            elif self.mode == "triangular2":
+                scale = ops.power(ops.cast(2.0, dtype), 1.0 - cycle)
+            else:
+                scale = ops.power(ops.cast(self.gamma, dtype), step)
+            amplitude = ops.cast(self.max_lr, dtype) - base_lr
+            return base_lr + amplitude * ops.maximum(ops.cast(0.0, dtype), 1.0 - x) * scale
 
     def get_config(self):
         return {
@@ -86,4 +96,5 @@ class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
             "step_size": self.step_size,
             "mode": self.mode,
             "gamma": self.gamma,
+            "name": self.name,
         }

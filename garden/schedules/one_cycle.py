@@ -12,6 +12,7 @@ References:
 import keras
 from keras import ops
 
+from garden.utils.checks import check_int, check_number
 from garden.utils.serialization import serializable
 
 
@@ -33,6 +34,10 @@ class OneCycleLR(keras.optimizers.schedules.LearningRateSchedule):
             orders of magnitude" below the initial rate.
         annihilation: float. Fraction of `total_steps` spent in the final decay, in (0, 1).
             Defaults to 0.1.
+        name: str. Name of the schedule's operations. Defaults to `"OneCycleLR"`.
+
+    The rate is computed in the dtype of `max_lr` (float32 for a Python float), as Keras'
+    schedules compute in that of their initial rate.
 
     Example:
     >>> schedule = OneCycleLR(max_lr=0.8, total_steps=1000)
@@ -44,42 +49,42 @@ class OneCycleLR(keras.optimizers.schedules.LearningRateSchedule):
         https://arxiv.org/abs/1803.09820
     """
 
-    def __init__(self, max_lr, total_steps, initial_lr=None, final_lr=None, annihilation=0.1):
-        if not max_lr > 0:
-            raise ValueError(f"max_lr={max_lr!r} is not allowed: use a positive rate.")
-        if not isinstance(total_steps, int) or total_steps < 2:
-            raise ValueError(f"total_steps={total_steps!r} is not allowed: use an int >= 2.")
+    def __init__(self, max_lr, total_steps, initial_lr=None, final_lr=None, annihilation=0.1,
+                 name="OneCycleLR"):
+        super().__init__()
+        check_number("max_lr", max_lr, minimum=0, inclusive=False)
+        check_int("total_steps", total_steps, minimum=2)
         start = max_lr / 10 if initial_lr is None else initial_lr
-        if not 0 <= start <= max_lr:
-            raise ValueError(f"initial_lr={initial_lr!r} is not allowed: use 0 <= it <= max_lr.")
+        check_number("initial_lr", start, minimum=0, maximum=max_lr)
         end = start / 100 if final_lr is None else final_lr
-        if not 0 <= end <= start:
-            raise ValueError(f"final_lr={final_lr!r} is not allowed: use 0 <= it <= initial_lr.")
-        if not 0 < annihilation < 1:
-            raise ValueError(
-                f"annihilation={annihilation!r} is not allowed: use a value in (0, 1)."
-            )
+        check_number("final_lr", end, minimum=0, maximum=start)
+        check_number("annihilation", annihilation, minimum=0, maximum=1, inclusive=False)
         self.max_lr = max_lr
         self.total_steps = total_steps
         self.initial_lr = initial_lr
         self.final_lr = final_lr
         self.annihilation = annihilation
+        self.name = name
         self._start, self._end = start, end
 
-    def phases(self, step):
+    def phases(self, step, dtype="float32"):
         """How far `step` is through the rise, the fall and the annihilation, each in [0, 1]."""
-        step = ops.cast(step, "float32")
+        step = ops.cast(step, dtype)
         step_size = (1 - self.annihilation) * self.total_steps / 2
         final_steps = self.total_steps - 2 * step_size
-        rise = ops.clip(step / step_size, 0.0, 1.0)
-        fall = ops.clip((step - step_size) / step_size, 0.0, 1.0)
-        annihilate = ops.clip((step - 2 * step_size) / final_steps, 0.0, 1.0)
+        zero, one = ops.cast(0.0, dtype), ops.cast(1.0, dtype)
+        rise = ops.clip(step / step_size, zero, one)
+        fall = ops.clip((step - step_size) / step_size, zero, one)
+        annihilate = ops.clip((step - 2 * step_size) / final_steps, zero, one)
         return rise, fall, annihilate
 
     def __call__(self, step):
-        rise, fall, annihilate = self.phases(step)
-        cycle = self._start + (self.max_lr - self._start) * (rise - fall)
-        return cycle * (1.0 - annihilate) + self._end * annihilate
+        with keras.name_scope(self.name):
+            max_lr = ops.convert_to_tensor(self.max_lr)
+            start, end = ops.cast(self._start, max_lr.dtype), ops.cast(self._end, max_lr.dtype)
+            rise, fall, annihilate = self.phases(step, max_lr.dtype)
+            cycle = start + (max_lr - start) * (rise - fall)
+            return cycle * (1.0 - annihilate) + end * annihilate
 
     def get_config(self):
         return {
@@ -88,4 +93,5 @@ class OneCycleLR(keras.optimizers.schedules.LearningRateSchedule):
             "initial_lr": self.initial_lr,
             "final_lr": self.final_lr,
             "annihilation": self.annihilation,
+            "name": self.name,
         }

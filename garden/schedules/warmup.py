@@ -12,6 +12,7 @@ already warms up a cosine decay; `Warmup` wraps any schedule (or a constant) ins
 import keras
 from keras import ops
 
+from garden.utils.checks import check_int, check_number
 from garden.utils.serialization import serializable
 
 
@@ -36,11 +37,9 @@ def linear_scaling(base_lr, batch_size, base_batch_size=256):
     Reference:
         Goyal et al., 2017. https://arxiv.org/abs/1706.02677
     """
-    for name, value in (("batch_size", batch_size), ("base_batch_size", base_batch_size)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r} is not allowed: use a positive int.")
-    if not base_lr > 0:
-        raise ValueError(f"base_lr={base_lr!r} is not allowed: use a positive rate.")
+    check_int("batch_size", batch_size)
+    check_int("base_batch_size", base_batch_size)
+    check_number("base_lr", base_lr, minimum=0, inclusive=False)
     return base_lr * batch_size / base_batch_size
 
 
@@ -68,6 +67,10 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
         warmup_steps: int. Iterations of warmup (the paper: 5 epochs).
         initial_lr: float. Rate at iteration 0; the paper starts from the small-batch rate, i.e.
             the target divided by k. Defaults to 0.0.
+        name: str. Name of the schedule's operations. Defaults to `"Warmup"`.
+
+    The rate is computed in the dtype of `initial_lr` (float32 for a Python float), as Keras'
+    schedules compute in that of their initial rate; the wrapped schedule's rate is cast to it.
 
     Example:
     >>> lr = linear_scaling(0.1, batch_size=1024)
@@ -79,34 +82,34 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
         Goyal et al., 2017. https://arxiv.org/abs/1706.02677
     """
 
-    def __init__(self, schedule, warmup_steps, initial_lr=0.0):
+    def __init__(self, schedule, warmup_steps, initial_lr=0.0, name="Warmup"):
+        super().__init__()
         if isinstance(schedule, dict):
             schedule = _deserialize(schedule)
-        if not (
-            isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule)
-            or isinstance(schedule, (int, float))
-        ):
+        if not isinstance(schedule, (keras.optimizers.schedules.LearningRateSchedule, int, float)):
             raise ValueError(
                 f"schedule={schedule!r} is not allowed: use a LearningRateSchedule or a float."
             )
-        if not isinstance(warmup_steps, int) or warmup_steps < 1:
-            raise ValueError(f"warmup_steps={warmup_steps!r} is not allowed: use an int >= 1.")
-        if not initial_lr >= 0:
-            raise ValueError(f"initial_lr={initial_lr!r} is not allowed: use a rate >= 0.")
         self.schedule = schedule
-        self.warmup_steps = warmup_steps
+        self.warmup_steps = check_int("warmup_steps", warmup_steps)
+        check_number("initial_lr", initial_lr, minimum=0)
         self.initial_lr = initial_lr
+        self.name = name
 
-    def _after(self, step):
+    def _after(self, step, dtype):
         if isinstance(self.schedule, keras.optimizers.schedules.LearningRateSchedule):
-            return ops.cast(self.schedule(step), "float32")
-        return ops.cast(self.schedule, "float32")
+            return ops.cast(self.schedule(step), dtype)
+        return ops.cast(self.schedule, dtype)
 
     def __call__(self, step):
-        step = ops.cast(step, "float32")
-        target = self._after(self.warmup_steps)
-        warm = self.initial_lr + (target - self.initial_lr) * step / self.warmup_steps
-        return ops.where(step < self.warmup_steps, warm, self._after(step))
+        with keras.name_scope(self.name):
+            initial_lr = ops.convert_to_tensor(self.initial_lr)
+            dtype = initial_lr.dtype
+            step = ops.cast(step, dtype)
+            warmup_steps = ops.cast(self.warmup_steps, dtype)
+            target = self._after(self.warmup_steps, dtype)
+            warm = initial_lr + (target - initial_lr) * step / warmup_steps
+            return ops.where(step < warmup_steps, warm, self._after(step, dtype))
 
     def get_config(self):
         schedule = self.schedule
@@ -116,4 +119,5 @@ class Warmup(keras.optimizers.schedules.LearningRateSchedule):
             "schedule": schedule,
             "warmup_steps": self.warmup_steps,
             "initial_lr": self.initial_lr,
+            "name": self.name,
         }

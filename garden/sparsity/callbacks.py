@@ -1,5 +1,7 @@
 """Callbacks that drive pruning during `model.fit`, with tfmot's names and behaviour."""
 
+import warnings
+
 import keras
 import numpy as np
 
@@ -13,7 +15,9 @@ class UpdatePruningStep(keras.callbacks.Callback):
     restored model continues from its saved step), and each batch first adds one to it, then
     updates the masks of the wrappers whose schedule says `should_prune` at that step, from the
     current weights. The step is written back to the model at the end of each epoch and at
-    every mask update, so a saved model resumes where it stopped.
+    every mask update, so a saved model resumes where it stopped. When training ends before
+    the schedule's first pruning step (e.g. `ConstantSparsity(0.8, 0)`, which first prunes at
+    step `frequency=100`, on a 16-step fit) it warns: nothing was pruned.
 
     Example:
     ```python
@@ -32,6 +36,9 @@ class UpdatePruningStep(keras.callbacks.Callback):
                 f"steps_per_execution=1. Received: steps_per_execution={model.steps_per_execution}"
             )
         self._wrappers = pruned_layers(model)
+        self._updated = False
+        for wrapper in self._wrappers:
+            wrapper.stepped = True
         steps = [int(np.asarray(wrapper.pruning_step)) for wrapper in self._wrappers]
         self._step = max(steps + [0])
         self._write_step()
@@ -46,12 +53,29 @@ class UpdatePruningStep(keras.callbacks.Callback):
         if not any(bool(w.pruning_schedule(self._step)[0]) for w in self._wrappers):
             return
         model = self.model  # with JAX, reading `model` syncs the training state first
-        update_masks(self._wrappers, self._step)
+        self._updated = update_masks(self._wrappers, self._step) or self._updated
         self._write_step()
         self._recompile_for_jax(model)
 
     def on_epoch_end(self, epoch, logs=None):
         self._write_step()
+
+    def on_train_end(self, logs=None):
+        never_pruned = [w for w in self._wrappers
+                        if all(np.all(np.asarray(mask) == 1) for mask in w.masks)]
+        if self._updated or not never_pruned:
+            return
+        schedule = never_pruned[0].pruning_schedule
+        first = _first_pruning_step(schedule)
+        when = {None: "it did not prune in this fit", 0: "its window never prunes"}.get(
+            first, f"its first pruning step is {first}")
+        warnings.warn(
+            f"Training ended at step {self._step} before the pruning schedule pruned anything "
+            f"({when}; {type(schedule).__name__}{_window(schedule)}): no weights of "
+            f"{', '.join(w.name for w in never_pruned)} were pruned. Train longer, or lower "
+            "begin_step or frequency.",
+            stacklevel=2,
+        )
 
     @staticmethod
     def _recompile_for_jax(model):
@@ -63,6 +87,24 @@ class UpdatePruningStep(keras.callbacks.Callback):
         # Reading `self.model` syncs JAX's training state into the variables before the write.
         for wrapper in pruned_layers(self.model):
             wrapper.pruning_step.assign(self._step)
+
+
+def _first_pruning_step(schedule):
+    """The first training step (from 1) at which `schedule` prunes, 0 where its window never
+    prunes, or None for a schedule without the window of garden's and tfmot's schedules
+    (`begin_step`, `end_step`, `frequency`)."""
+    begin, end = getattr(schedule, "begin_step", None), getattr(schedule, "end_step", -1)
+    frequency = getattr(schedule, "frequency", None)
+    if begin is None or frequency is None:
+        return None
+    first = begin + -(-(max(begin, 1) - begin) // frequency) * frequency
+    return first if end < 0 or first <= end else 0
+
+
+def _window(schedule):
+    names = ("begin_step", "end_step", "frequency")
+    values = [f"{name}={getattr(schedule, name)}" for name in names if hasattr(schedule, name)]
+    return f"({', '.join(values)})" if values else ""
 
 
 class PruningSummaries(keras.callbacks.Callback):

@@ -15,7 +15,8 @@ import dataclasses
 
 import keras
 
-from garden.utils.files import atomic_path
+from garden.utils.checks import check_ints, check_number
+from garden.utils.figures import pyplot, save_figure
 from garden.sparsity.callbacks import UpdatePruningStep
 from garden.sparsity.pruning import prune_low_magnitude, strip_pruning
 from garden.sparsity.report import sparsity_report
@@ -54,11 +55,7 @@ class DSDResult:
     def plot(self, path, metric="accuracy"):
         """Saves loss and `metric` (train and, if present, validation) across all epochs, the
         phases shaded, to `path` (any format matplotlib writes). Returns `path`."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
+        plt = pyplot()
         names = ["loss", metric]
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
         start = 0
@@ -78,10 +75,7 @@ class DSDResult:
             ax.set_ylabel(name)
             ax.legend(loc="best")
         fig.tight_layout()
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path)
 
 
 def _learning_rate(optimizer):
@@ -154,17 +148,10 @@ def dsd(model, train_data, *, epochs=(10, 10, 10), sparsity=0.5, ranking="layer"
     Reference:
     - [Han et al., DSD](https://arxiv.org/abs/1607.04381)
     """
-    if len(epochs) != 3 or any(not isinstance(e, int) or e < 0 for e in epochs):
-        raise ValueError(
-            f"epochs must be 3 integers >= 0 (dense, sparse, re-dense). Received: epochs={epochs}"
-        )
+    check_ints("epochs", epochs, length=3, minimum=0)  # (dense, sparse, re-dense)
     if model.optimizer is None:
         raise ValueError(f"model must be compiled before dsd. Received: model={model.name}")
-    if not learning_rate_factor > 0:
-        raise ValueError(
-            f"learning_rate_factor must be > 0. Received: learning_rate_factor="
-            f"{learning_rate_factor}"
-        )
+    check_number("learning_rate_factor", learning_rate_factor, minimum=0, inclusive=False)
 
     def run(phase_model, name, phase_epochs, rate, extra_callbacks=()):
         history = {}

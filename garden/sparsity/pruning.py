@@ -27,6 +27,7 @@ import numpy as np
 
 from garden.utils.serialization import serializable
 from garden.sparsity.schedules import ConstantSparsity
+from garden.utils.checks import check_choice
 
 RANKINGS = ("layer", "global", "random", "filter")
 
@@ -111,7 +112,9 @@ class PruneLowMagnitude(keras.layers.Wrapper):
     Adds, for each prunable weight, a non-trainable `mask` (ones until the first pruning step)
     and `threshold`, and a `pruning_step` counter (-1 until training starts). Pruned weights are
     zero after every optimizer step. The `UpdatePruningStep` callback updates the masks during
-    `fit`; `strip_pruning` removes the wrappers. Use `prune_low_magnitude` to wrap a model.
+    `fit`; training without it raises a `ValueError` naming it, as tfmot does (the masks would
+    never change). `strip_pruning` removes the wrappers. Use `prune_low_magnitude` to wrap a
+    model.
 
     Args:
         layer: keras.layers.Layer. A Dense, Conv1D/2D/3D, DepthwiseConv1D/2D or
@@ -152,13 +155,13 @@ class PruneLowMagnitude(keras.layers.Wrapper):
                 "pruning_schedule must be a callable step -> (should_prune, sparsity). "
                 f"Received: pruning_schedule={pruning_schedule!r}"
             )
-        if ranking not in RANKINGS:
-            raise ValueError(f"ranking must be one of {RANKINGS}. Received: ranking={ranking!r}")
+        check_choice("ranking", ranking, RANKINGS)
         kwargs.setdefault("name", f"prune_low_magnitude_{layer.name}")
         super().__init__(layer, **kwargs)
         self.pruning_schedule = pruning_schedule
         self.ranking = ranking
         self.seed = seed
+        self.stepped = False  # set by UpdatePruningStep when training begins
 
     def build(self, input_shape=None):
         super().build(input_shape)
@@ -179,8 +182,16 @@ class PruneLowMagnitude(keras.layers.Wrapper):
             initializer=keras.initializers.Constant(-1), trainable=False,
         )
 
-    def call(self, inputs, *args, **kwargs):
-        return self.layer(inputs, *args, **kwargs)
+    def call(self, inputs, *args, training=None, **kwargs):
+        # Checked when the train step is traced, which `fit` does after the callbacks'
+        # `on_train_begin`: a Python flag works on every backend, where tfmot asserts in-graph.
+        if training and not self.stepped:
+            raise ValueError(
+                f"{self.name} is being trained without UpdatePruningStep, so its masks would "
+                "never change and nothing would be pruned: you must add UpdatePruningStep "
+                "callback to model.fit, e.g. callbacks=[garden.sparsity.UpdatePruningStep()]."
+            )
+        return self.layer(inputs, *args, **kwargs)  # `training` reaches it by the call context
 
     @property
     def pruned_weights(self):

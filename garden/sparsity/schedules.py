@@ -12,11 +12,13 @@ import keras
 import numpy as np
 
 from garden.utils.serialization import serializable
+from garden.utils.checks import check_int, check_rate
 
 
 def _check_steps(begin_step, end_step, frequency, allow_forever):
-    if not isinstance(begin_step, int) or begin_step < 0:
-        raise ValueError(f"begin_step must be an integer >= 0. Received: begin_step={begin_step}")
+    """The step window's own rule: `end_step` after `begin_step`, or -1 where allowed."""
+    check_int("begin_step", begin_step, minimum=0)
+    check_int("frequency", frequency)
     if not isinstance(end_step, int) or (end_step < begin_step and end_step != -1):
         raise ValueError(
             f"end_step must be an integer >= begin_step ({begin_step})"
@@ -25,13 +27,6 @@ def _check_steps(begin_step, end_step, frequency, allow_forever):
         )
     if end_step == -1 and not allow_forever:
         raise ValueError(f"end_step must be >= begin_step ({begin_step}). Received: end_step=-1")
-    if not isinstance(frequency, int) or frequency <= 0:
-        raise ValueError(f"frequency must be an integer > 0. Received: frequency={frequency}")
-
-
-def _check_sparsity(name, value):
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be in [0, 1). Received: {name}={value}")
 
 
 class PruningSchedule:
@@ -91,7 +86,7 @@ class ConstantSparsity(PruningSchedule):
 
     def __init__(self, target_sparsity, begin_step, end_step=-1, frequency=100):
         _check_steps(begin_step, end_step, frequency, allow_forever=True)
-        _check_sparsity("target_sparsity", target_sparsity)
+        check_rate("target_sparsity", target_sparsity)
         super().__init__(begin_step, end_step, frequency)
         self.target_sparsity = target_sparsity
 
@@ -136,8 +131,8 @@ class PolynomialDecay(PruningSchedule):
     def __init__(self, initial_sparsity, final_sparsity, begin_step, end_step, power=3,
                  frequency=100):
         _check_steps(begin_step, end_step, frequency, allow_forever=False)
-        _check_sparsity("initial_sparsity", initial_sparsity)
-        _check_sparsity("final_sparsity", final_sparsity)
+        check_rate("initial_sparsity", initial_sparsity)
+        check_rate("final_sparsity", final_sparsity)
         super().__init__(begin_step, end_step, frequency)
         self.initial_sparsity = initial_sparsity
         self.final_sparsity = final_sparsity

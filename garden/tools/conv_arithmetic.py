@@ -16,6 +16,7 @@ import dataclasses
 import numpy as np
 
 from garden.utils.files import atomic_path
+from garden.utils.checks import check_int
 
 # The guide's relationships: i, k, s, p, d of the convolution; i', o', a of its transpose.
 RELATIONSHIPS = {
@@ -268,8 +269,7 @@ def _transposed_relationship(k, s, padding, a):
 def _check_sizes(input_size, kernel_size, strides, dilation_rate):
     for name, value in (("input_size", input_size), ("kernel_size", kernel_size),
                         ("strides", strides), ("dilation_rate", dilation_rate)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name}={value!r} is not allowed: use a positive integer.")
+        check_int(name, value)
 
 
 def _padding(padding, input_size, span, strides):

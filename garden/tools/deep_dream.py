@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from garden.utils.files import atomic_path
+from garden.utils.checks import check_choice, check_int, check_number
 
 
 def dream_model(model, layers):
@@ -82,9 +83,8 @@ def deep_dream(model, image, layers, *, steps=20, step_size=0.01, octaves=3, oct
     if image.ndim != 3 or image.shape[-1] != channels:
         raise ValueError(f"image of shape {image.shape} is not allowed: use (height, width, "
                          f"{channels}) to match the model's input.")
-    if octaves < 1 or octave_scale <= 1:
-        raise ValueError(f"octaves={octaves!r}, octave_scale={octave_scale!r} are not allowed: "
-                         "use octaves >= 1 and octave_scale > 1.")
+    check_int("octaves", octaves)
+    check_number("octave_scale", octave_scale, minimum=1, inclusive=False)
     ascend = _ascent_step(features)
     rng = np.random.default_rng(seed)
     full = np.array(image.shape[:2])
@@ -131,8 +131,7 @@ def load_image(source, *, channels=3, size=None):
     else:
         raise ValueError(f"image={source!r} is not allowed: use an image file or a scikit-image "
                          "photograph name (astronaut, camera, coffee, chelsea, ...).")
-    if channels not in (1, 3):
-        raise ValueError(f"channels={channels!r} is not allowed: use 1 or 3.")
+    check_choice("channels", channels, (1, 3))
     pixels = pixels[..., None] if pixels.ndim == 2 else pixels[..., :3]
     image = tf.image.convert_image_dtype(pixels, tf.float32)
     if image.shape[-1] != channels:

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from garden.utils.files import atomic_path
-from garden.callbacks.plot import save_figure
+from garden.utils.figures import save_figure
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,8 @@ Reference:
 import keras
 import numpy as np
 
+from garden.utils.checks import check_int
+
 DROPOUT_LAYERS = (keras.layers.Dropout, keras.layers.AlphaDropout, keras.layers.GaussianDropout)
 
 
@@ -82,8 +84,7 @@ def mc_dropout_predict(model, x, samples=30, batch_size=32):
     Reference:
         Gal & Ghahramani, 2016. https://arxiv.org/abs/1506.02142
     """
-    if not isinstance(samples, int) or samples < 2:
-        raise ValueError(f"samples={samples!r} is not allowed: use an int >= 2.")
+    check_int("samples", samples, minimum=2)
     stochastic = _with_dropout_on(model)
     runs = [_predict(stochastic, x, batch_size) for _ in range(samples)]
     mean = keras.tree.map_structure(lambda *outputs: np.mean(outputs, axis=0), *runs)

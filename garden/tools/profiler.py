@@ -9,9 +9,10 @@ Computational Limits of Deep Learning" (https://arxiv.org/abs/2007.05558), compa
 this kind of count.
 
 Custom layers declare their own count with a method `multiply_adds(input_shape)` (the input
-shape includes the batch axis, as in `compute_output_shape`); `layer_multiply_adds` gives the
-count of the Keras layers they are made of, so a composite layer's method is one sum. Layers with
-weights that are neither known here nor declare a count are reported as uncounted.
+shape includes the batch axis, as in `compute_output_shape`), as every layer of `garden.layers`
+does; `layer_multiply_adds` gives the count of the Keras layers (and functional or Sequential
+models) they are made of, so a composite layer's method is one sum. Layers with weights that
+are neither known here nor declare a count are reported as uncounted.
 
 Reference:
     Howard et al., "MobileNets: Efficient Convolutional Neural Networks for Mobile Vision
@@ -190,7 +191,11 @@ def layer_multiply_adds(layer, input_shape):
     7200
     """
     if hasattr(layer, "multiply_adds"):
-        return int(layer.multiply_adds(input_shape))
+        count = layer.multiply_adds(input_shape)
+        return None if count is None else int(count)
+    if isinstance(layer, keras.Model):  # e.g. a localisation network inside a layer
+        nested = profile(layer)
+        return None if nested.uncounted else nested.multiply_adds
     if isinstance(layer, _CONV):
         spatial, channels = _spatial_and_channels(layer, layer.compute_output_shape(input_shape))
         in_channels = _spatial_and_channels(layer, input_shape)[1]

@@ -1,12 +1,16 @@
 """Argument checks shared by the layers and builders: a bad value raises `ValueError` naming the
 argument, the value received and what is allowed."""
 
+import numbers
+
+
 
 def check_int(name, value, minimum=1):
-    """Returns `value` if it is an int (not a bool) >= `minimum`, else raises `ValueError`."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+    """Returns `value` as an int if it is an integer (not a bool; numpy integers count) >=
+    `minimum`, else raises `ValueError`."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{name}={value!r} is not allowed: use an integer >= {minimum}.")
-    return value
+    return int(value)
 
 
 def check_rate(name, value):
@@ -16,30 +20,32 @@ def check_rate(name, value):
     return value
 
 
-def check_ints(name, values, length=None):
-    """Returns `values` as a tuple if it holds integers >= 1 (exactly `length` of them when
-    given, at least one otherwise), else raises `ValueError`."""
+def check_ints(name, values, length=None, minimum=1):
+    """Returns `values` as a tuple of ints if it holds integers >= `minimum` (exactly `length`
+    of them when given, at least one otherwise), else raises `ValueError`."""
     values = tuple(values) if isinstance(values, (list, tuple)) else (values,)
     count_ok = len(values) == length if length is not None else len(values) >= 1
-    if not count_ok or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                               for v in values):
+    if not count_ok or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                               and v >= minimum for v in values):
         allowed = f"{length}" if length is not None else "one or more"
-        raise ValueError(f"{name}={values!r} is not allowed: use {allowed} integers >= 1.")
-    return values
+        raise ValueError(f"{name}={values!r} is not allowed: use {allowed} integers >= {minimum}.")
+    return tuple(int(v) for v in values)
 
 
 def check_number(name, value, *, minimum=None, maximum=None, inclusive=True):
     """Returns `value` as a float if it is a real number (not a bool, not a string) within
-    `[minimum, maximum]` (open bounds when `inclusive=False`), else raises `ValueError`."""
+    `[minimum, maximum]`, else raises `ValueError`. `inclusive` is a bool for both bounds or a
+    pair `(lower, upper)`; `False` makes a bound open."""
+    low_closed, high_closed = inclusive if isinstance(inclusive, tuple) else (inclusive,) * 2
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if ok and minimum is not None:
-        ok = value >= minimum if inclusive else value > minimum
+        ok = value >= minimum if low_closed else value > minimum
     if ok and maximum is not None:
-        ok = value <= maximum if inclusive else value < maximum
+        ok = value <= maximum if high_closed else value < maximum
     if not ok:
-        low, high = ("[", "]") if inclusive else ("(", ")")
-        span = f"{low}{'-inf' if minimum is None else minimum}, {'inf' if maximum is None else maximum}{high}"
-        raise ValueError(f"{name}={value!r} is not allowed: use a number in {span}.")
+        low = "(-inf" if minimum is None else ("[" if low_closed else "(") + f"{minimum}"
+        high = "inf)" if maximum is None else f"{maximum}" + ("]" if high_closed else ")")
+        raise ValueError(f"{name}={value!r} is not allowed: use a number in {low}, {high}.")
     return float(value)
 
 

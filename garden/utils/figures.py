@@ -1,4 +1,4 @@
-"""Saving matplotlib figures atomically (shared by the figure-making tools)."""
+"""Saving matplotlib figures atomically: the one helper every figure-making part of garden uses."""
 
 from garden.utils.files import atomic_path
 
@@ -14,8 +14,9 @@ def pyplot():
 
 
 def save_figure(fig, path, dpi=100):
-    """Writes `fig` to `path` atomically, closes it, and returns the path as a string."""
+    """Writes `fig` to `path` atomically (format from the suffix), closes it in pyplot (a bare
+    `matplotlib.figure.Figure` stays usable), and returns `path` as given."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
     pyplot().close(fig)
-    return str(path)
+    return path
