@@ -17,13 +17,13 @@ repository's `training/` folder links there).
 """
 
 from garden.recipes.build import (
-    build,
     build_callbacks,
     build_data,
     build_loss,
     build_metrics,
     build_model,
     build_optimizer,
+    build_training,
     build_transforms,
     compile_model,
 )
@@ -44,13 +44,13 @@ __all__ = [
     "REQUIRED",
     "Run",
     "arrays",
-    "build",
     "build_callbacks",
     "build_data",
     "build_loss",
     "build_metrics",
     "build_model",
     "build_optimizer",
+    "build_training",
     "build_transforms",
     "bundled_recipes",
     "compile_model",

@@ -202,7 +202,7 @@ def compile_model(model, train_cfg):
     )
 
 
-def build(recipe, seed, train_cfg=None):
+def build_training(recipe, seed, train_cfg=None):
     """`(model, train_data, test_data)`: the recipe's compiled model and its data, seeded.
 
     Args:

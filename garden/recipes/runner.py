@@ -197,7 +197,7 @@ def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_model
                json.dumps({"hash": key, "seed": seed, "recipe": recipe}, indent=2))
     spec = recipe.get("train", {}).get("procedure", schema.DEFAULT_PROCEDURE)
     try:
-        model, train_data, test_data = build.build(recipe, seed)
+        model, train_data, test_data = build.build_training(recipe, seed)
         run = Run(
             recipe=recipe, variant=variant, seed=seed, model=model, train_data=train_data,
             test_data=test_data, run_dir=run_dir,
