@@ -87,11 +87,11 @@ def _call(factory, kwargs, where):
     """`factory(**kwargs)`, a wrong argument reported as a ValueError naming the accepted ones."""
     try:
         inspect.signature(factory).bind(**kwargs)
-    except TypeError as e:
+        return factory(**kwargs)
+    except (TypeError, ValueError) as e:
         accepted = ", ".join(p for p in inspect.signature(factory).parameters
                              if p not in ("self", "args", "kwargs"))
         raise ValueError(f"{where}: {e}; it takes {accepted or 'no arguments'}.") from None
-    return factory(**kwargs)
 
 
 def _classes(*modules):
