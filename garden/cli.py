@@ -77,7 +77,8 @@ def cmd_train(args):
         recipes.train(args.recipe, runs_dir=args.runs_dir, export_dir=args.export_dir,
                       fresh=args.fresh)
     except KeyboardInterrupt as e:  # Ctrl-C: one line and status 130, as a shell expects
-        message = str(e) if isinstance(e, recipes.Interrupted) else "interrupted"
+        message = str(e) if isinstance(e, recipes.Interrupted) else (
+            "interrupted; run the same command to resume")
         print(f"garden: {message}", file=sys.stderr)
         raise SystemExit(130) from None
 

@@ -140,3 +140,12 @@ def test_optimizer_with_a_schedule_table():
     assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
     assert float(schedule(5)) == pytest.approx(0.05)
     assert isinstance(recipes.build_optimizer("adam"), keras.optimizers.Adam)
+
+
+def test_the_demo_recipe_loads_from_any_directory(tmp_path, monkeypatch):
+    from garden import demo
+
+    monkeypatch.chdir(tmp_path)  # no training/ folder here: the bundled package data is read
+    recipe = recipes.load_recipe(demo.RECIPE)
+    assert recipe["name"] == "mobilenet_v1_digits"
+    assert {"float", "int8"} <= set(recipe["export"]["formats"])
