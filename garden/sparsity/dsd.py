@@ -13,8 +13,6 @@ Reference:
 
 import dataclasses
 
-import keras
-
 from garden.utils.files import atomic_path
 from garden.sparsity.callbacks import UpdatePruningStep
 from garden.sparsity.pruning import prune_low_magnitude, strip_pruning
