@@ -220,7 +220,7 @@ def cmd_dream(args):
 
 def cmd_compute(args):
     from garden import tools
-    from garden.recipes.compute import compute_points
+    from garden.recipes import compute_points
 
     points = compute_points(args.recipes, runs_dir=args.runs_dir, metric=args.metric)
     print(tools.format_points(points))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from garden import models
-from garden.recipes.compute import compute_points
+from garden.recipes import compute_points
 from garden.tools import (
     ComputePoint,
     format_points,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from garden import cli, recipes
-from garden.recipes.procedures.dsd import dsd_procedure
+from garden.recipes.procedures.dense_sparse_dense import dsd_procedure
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_imbalance_metrics_needs_a_step_imbalance_transform():
 def test_learning_curve_procedure(tiny_recipe, dirs):
     recipe = tiny_recipe()
     recipe["data"]["batch_size"] = 16
-    recipe["train"] |= {"procedure": "garden.recipes.procedures.learning_curve:"
+    recipe["train"] |= {"procedure": "garden.recipes.procedures.data_scaling:"
                                      "learning_curve_procedure",
                         "options": {"sizes": [20, 40], "steps": 3}}
     result = recipes.train(recipe, **dirs)["results"][0]
@@ -135,7 +135,7 @@ def test_dsd_procedure(tmp_path):
     model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(3, activation="softmax")])
     model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    train = {"epochs": 3, "procedure": "garden.recipes.procedures.dsd:dsd_procedure"}
+    train = {"epochs": 3, "procedure": "garden.recipes.procedures.dense_sparse_dense:dsd_procedure"}
     run = recipes.Run(
         recipe={"train": train}, variant="dsd", seed=0, model=model, train_data=data,
         test_data=data, run_dir=tmp_path,

@@ -72,7 +72,7 @@ def test_variants_merge_tables_and_replace_values(tiny_recipe):
                     "options": {"samples": "5"}}},
          r"options.samples='5' is not allowed: use a int like the default 50"),
         ({"train": {"options": {"targets": [0.9]}}}, r"procedure garden.recipes:fit takes no "),
-        ({"train": {"procedure": "garden.recipes.procedures.learning_curve:"
+        ({"train": {"procedure": "garden.recipes.procedures.data_scaling:"
                                  "learning_curve_procedure", "options": {"sizes": [10, 20]}}},
          r"options: procedure .* needs steps"),
         ({"data": {"name": "digitz"}}, r"\[data\] name='digitz' is not allowed: use one of digits"),

@@ -8,9 +8,9 @@ per module:
   before anything trains; the only validator.
 - `build`: the model, data, optimizer, loss, metrics and callbacks from a recipe.
 - `runner`: `train` and `train_one`, run directories keyed on the recipe's content, resume.
-- `report`: the per-epoch history, its curves, the table over seeds.
+- `results`: the per-epoch history, its curves, the table over seeds, accuracy against
+  compute across trained recipes.
 - `procedures`: one module per paper whose experiment is not one plain fit.
-- `compute`: accuracy against compute across trained recipes.
 
 The recipes shipped with garden are package data under `garden/recipes/training/` (the
 repository's `training/` folder links there).
@@ -28,7 +28,13 @@ from garden.recipes.build import (
     compile_model,
 )
 from garden.recipes.procedures import REQUIRED, arrays, procedure, variant_dirs
-from garden.recipes.report import format_table, plot_history, read_history, summarize
+from garden.recipes.results import (
+    compute_points,
+    format_table,
+    plot_history,
+    read_history,
+    summarize,
+)
 from garden.recipes.runner import Interrupted, Run, fit, recipe_key, train, train_one
 from garden.recipes.schema import (
     bundled_recipes,
@@ -54,6 +60,7 @@ __all__ = [
     "build_transforms",
     "bundled_recipes",
     "compile_model",
+    "compute_points",
     "fit",
     "format_table",
     "load_procedure",

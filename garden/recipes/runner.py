@@ -19,7 +19,7 @@ from pathlib import Path
 import keras
 
 from garden import export as garden_export
-from garden.recipes import build, report, schema
+from garden.recipes import build, results, schema
 from garden.recipes.procedures import procedure
 from garden.utils.files import atomic_path, write_text
 
@@ -118,7 +118,7 @@ def _check_same_recipe(run_dir, recipe, key):
 
 
 def _finished_epochs(run_dir):
-    history = report.read_history(run_dir)
+    history = results.read_history(run_dir)
     return len(next(iter(history.values()), []))
 
 
@@ -230,9 +230,9 @@ def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_model
         "train_seconds": round(seconds, 1),
         **scores,
     }
-    history = report.read_history(run_dir)
+    history = results.read_history(run_dir)
     if history:
-        result["curve"] = report.plot_history(history, run_dir / "curve.png",
+        result["curve"] = results.plot_history(history, run_dir / "curve.png",
                                               f"{recipe['name']} {variant}")
     with atomic_path(run_dir / "model.keras") as tmp:
         model.save(tmp)
@@ -253,16 +253,16 @@ def train(recipe, *, runs_dir="runs", export_dir="saved_models", fresh=False):
         recipe = schema.validate_recipe(copy.deepcopy(recipe))
     else:
         recipe = schema.load_recipe(recipe)
-    results = [
+    run_results = [
         train_one(variant_recipe, variant, seed, runs_dir=runs_dir, export_dir=export_dir,
                   fresh=fresh)
         for variant, variant_recipe in schema.variants(recipe)
         for seed in recipe["seeds"]
     ]
-    table = report.format_table(report.summarize(results))
+    table = results.format_table(results.summarize(run_results))
     print(f"\n{recipe['name']}" + (f": {recipe['claim']}" if recipe.get("claim") else ""))
     print(table)
-    summary = {"name": recipe["name"], "claim": recipe.get("claim", ""), "results": results,
+    summary = {"name": recipe["name"], "claim": recipe.get("claim", ""), "results": run_results,
                "table": table}
     write_text(Path(runs_dir) / recipe["name"] / "results.json", json.dumps(summary, indent=2))
     return summary

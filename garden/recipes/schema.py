@@ -48,17 +48,17 @@ MOVED = {
         "garden.recipes.procedures.class_imbalance:imbalance_metrics",
     "garden.tools.procedures:mc_dropout_evaluation":
         "garden.recipes.procedures.dropout:mc_dropout_evaluation",
-    "garden.tools.capsules:capsnet_procedure": "garden.recipes.procedures.capsnet:capsnet_procedure",
+    "garden.tools.capsules:capsnet_procedure": "garden.recipes.procedures.capsule_routing:capsnet_procedure",
     "garden.tools.segmentation:deeplab_procedure":
-        "garden.recipes.procedures.deeplab:deeplab_procedure",
-    "garden.tools.spatial_transformer:stn_procedure": "garden.recipes.procedures.stn:stn_procedure",
+        "garden.recipes.procedures.deeplab_crf:deeplab_procedure",
+    "garden.tools.spatial_transformer:stn_procedure": "garden.recipes.procedures.stn_distortions:stn_procedure",
     "garden.tools.super_resolution:sr_procedure":
-        "garden.recipes.procedures.super_resolution:sr_procedure",
+        "garden.recipes.procedures.sr_photographs:sr_procedure",
     "garden.tools.landscape:surface_procedure":
         "garden.recipes.procedures.loss_landscape:surface_procedure",
     "garden.tools.learning_curve:procedure":
-        "garden.recipes.procedures.learning_curve:learning_curve_procedure",
-    "garden.sparsity.dsd:procedure": "garden.recipes.procedures.dsd:dsd_procedure",
+        "garden.recipes.procedures.data_scaling:learning_curve_procedure",
+    "garden.sparsity.dsd:procedure": "garden.recipes.procedures.dense_sparse_dense:dsd_procedure",
 }
 
 

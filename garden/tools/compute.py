@@ -3,7 +3,7 @@
 Thompson et al. find that deep learning's gains came with far faster growth of computation: test
 error falls only as a small power of the compute spent. Here each trained recipe variant is one
 point, its multiply-adds per example (the profiler's count) against its test error, with the
-fitted power law `error = c * compute ** slope`. `garden.recipes.compute.compute_points` makes
+fitted power law `error = c * compute ** slope`. `garden.recipes.compute_points` makes
 the points from trained recipes.
 
 Reference:

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from garden.recipes.procedures import procedure, variant_dirs
-from garden.recipes.report import read_history
+from garden.recipes.results import read_history
 from garden.recipes.runner import fit
 from garden.utils.figures import save_figure
 
