@@ -77,8 +77,8 @@ def capsnet_procedure(run):
     scores["test_error"] = 1.0 - scores["test_accuracy"]
     if isinstance(run.model, CapsNet) and run.model.has_decoder:
         images, labels = (t.numpy() for t in next(iter(run.test_data)))
-        reconstruction_figure(
-            run.model, images[:10], labels[:10], run.run_dir / "reconstructions.png")
-        perturbation_figure(
-            run.model, images[0], int(labels[0]), run.run_dir / "perturbations.png")
+        reconstruction_figure(run.model, images[:10], labels[:10],
+                              run.run_dir / "reconstructions.png")
+        perturbation_figure(run.model, images[0], int(labels[0]),
+                            run.run_dir / "perturbations.png")
     return scores

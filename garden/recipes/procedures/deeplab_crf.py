@@ -12,10 +12,10 @@ import numpy as np
 
 from garden import data
 from garden.metrics import mean_iou
-from garden.utils.figures import pyplot, save_figure
-from garden.tools.crf import DenseCRF
 from garden.recipes.procedures import procedure
 from garden.recipes.runner import fit
+from garden.tools.crf import DenseCRF
+from garden.utils.figures import pyplot, save_figure
 from garden.utils.files import write_text
 
 # DeepLab picks the CRF's appearance weight and scales by cross-validation on held-out images;
@@ -83,5 +83,5 @@ def deeplab_procedure(run):
     scores["test_miou_crf"] = mean_iou(masks, refined, num_classes)
     write_text(run.run_dir / "crf.txt", f"{crf}\n")
     segmentation_figure(images[:4], masks[:4], predictions[:4], refined[:4],
-                                           run.run_dir / "segmentation.png", num_classes)
+                        run.run_dir / "segmentation.png", num_classes)
     return scores

@@ -99,6 +99,5 @@ def sr_procedure(run):
     twin = whole_image_model(run.model, run.recipe["model"])
     metrics, examples = evaluate_super_resolution(twin, model_input, scale)
     scores.update({f"heldout_{key}": value for key, value in metrics.items()})
-    comparison_figure(examples, run.run_dir / "comparison.png",
-                                         run.recipe["model"]["name"])
+    comparison_figure(examples, run.run_dir / "comparison.png", run.recipe["model"]["name"])
     return scores
