@@ -70,7 +70,7 @@ def test_variants_merge_tables_and_replace_values(tiny_recipe):
          r"options sampels are not allowed: procedure .* takes samples"),
         ({"train": {"procedure": "garden.recipes.procedures.dropout:mc_dropout_evaluation",
                     "options": {"samples": "5"}}},
-         r"options.samples='5' is not allowed: use a int like the default 50"),
+         r"options.samples='5' is not allowed: use a value of type int, like the default 50"),
         ({"train": {"options": {"targets": [0.9]}}}, r"procedure garden.recipes:fit takes no "),
         ({"train": {"procedure": "garden.recipes.procedures.data_scaling:"
                                  "learning_curve_procedure", "options": {"sizes": [10, 20]}}},

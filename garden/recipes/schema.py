@@ -274,6 +274,6 @@ def procedure_options(train):
         kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,),
                  tuple: (list, tuple), list: (list, tuple)}[type(default)]
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            raise ValueError(f"[train] options.{key}={value!r} is not allowed: use a "
-                             f"{type(default).__name__} like the default {default!r}")
+            raise ValueError(f"[train] options.{key}={value!r} is not allowed: use a value of "
+                             f"type {type(default).__name__}, like the default {default!r}")
     return {**declared, **given}
