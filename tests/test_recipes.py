@@ -84,6 +84,8 @@ def test_variants_merge_tables_and_replace_values(tiny_recipe):
          r"\[data\] transforms 'random_labels'.*it takes rate, num_classes, seed"),
         ({"data": {"name": "digits", "channels": 3}},
          r"\[data\] channels=3 does not match \[model\] input_shape=\[8, 8, 1\]"),
+        ({"data": {"name": "digits", "image_size": [16, 16]}},
+         r"\[data\] image_size=\[16, 16\] does not match \[model\] input_shape=\[8, 8, 1\]"),
         ({"export": {"formats": ["int4"]}}, r"unknown export format\(s\) int4"),
         ({"data": None}, "'data' must be a dict"),
     ],

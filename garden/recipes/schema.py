@@ -204,10 +204,14 @@ def _check_data(data, model):
             raise ValueError(f"[data] {key}={data[key]!r} is not allowed: use a list of tables")
         build.build_transforms(data.get(key, []), key)
     shape = model.get("input_shape")
-    if "channels" in data and isinstance(shape, list) and shape and _is_int(shape[-1]) \
-            and shape[-1] != data["channels"]:
+    if not (isinstance(shape, list) and len(shape) == 3):
+        return
+    if "channels" in data and shape[-1] is not None and shape[-1] != data["channels"]:
         raise ValueError(f"[data] channels={data['channels']} does not match [model] "
                          f"input_shape={shape} (last axis {shape[-1]}): make them equal")
+    if "image_size" in data and None not in shape[:2] and list(data["image_size"]) != shape[:2]:
+        raise ValueError(f"[data] image_size={data['image_size']} does not match [model] "
+                         f"input_shape={shape} (first two axes): make them equal")
 
 
 def _check_train(train):
