@@ -16,7 +16,6 @@ import tempfile
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from garden import data, export, sparsity
 from garden.utils.figures import pyplot, save_figure

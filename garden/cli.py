@@ -128,35 +128,35 @@ def cmd_data_prepare(args):
 
 
 def cmd_train(args):
-    from garden import training
+    from garden import recipes
 
-    training.train(args.recipe, runs_dir=args.runs_dir, export_dir=args.export_dir,
-                   fresh=args.fresh)
+    try:
+        recipes.train(args.recipe, runs_dir=args.runs_dir, export_dir=args.export_dir,
+                      fresh=args.fresh)
+    except KeyboardInterrupt as e:  # Ctrl-C: one line and status 130, as a shell expects
+        message = str(e) if isinstance(e, recipes.Interrupted) else (
+            "interrupted; run the same command to resume")
+        print(f"garden: {message}", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 def cmd_lr_find(args):
     import copy
 
-    import keras
-
-    from garden import training
+    from garden import recipes
     from garden.callbacks import lr_range_test
 
-    recipes = dict(training.variants(training.load_recipe(args.recipe)))
-    variant = args.variant or next(iter(recipes))
-    if variant not in recipes:
-        raise UsageError(f"unknown variant {variant!r}; the recipe has: {', '.join(recipes)}")
-    recipe = recipes[variant]
+    by_name = dict(recipes.variants(recipes.load_recipe(args.recipe)))
+    variant = args.variant or next(iter(by_name))
+    if variant not in by_name:
+        raise UsageError(f"unknown variant {variant!r}; the recipe has: {', '.join(by_name)}")
+    recipe = by_name[variant]
     train_cfg = copy.deepcopy(recipe.get("train", {}))
     optimizer = train_cfg.get("optimizer")
     optimizer_config = optimizer.get("config", {}) if isinstance(optimizer, dict) else {}
     if isinstance(optimizer_config.get("learning_rate"), dict):
         optimizer_config["learning_rate"] = args.min_lr  # the sweep replaces the schedule
-    seed = recipe["seeds"][0]
-    keras.utils.set_random_seed(seed)
-    model = training.build_model(recipe)
-    train_data, _ = training.build_data(recipe, seed)
-    training.compile_model(model, train_cfg)
+    model, train_data, _ = recipes.build_training(recipe, recipe["seeds"][0], train_cfg)
     path = Path(args.output or Path(args.runs_dir) / recipe["name"] / "lr_find.png")
     finder = lr_range_test(model, train_data, min_lr=args.min_lr, max_lr=args.max_lr,
                            steps=args.steps, mode=args.mode, path=path)
@@ -271,8 +271,9 @@ def cmd_dream(args):
 
 def cmd_compute(args):
     from garden import tools
+    from garden.recipes import compute_points
 
-    points = tools.compute_points(args.recipes, runs_dir=args.runs_dir, metric=args.metric)
+    points = compute_points(args.recipes, runs_dir=args.runs_dir, metric=args.metric)
     print(tools.format_points(points))
     if len(points) >= 2:
         _, slope = tools.power_law(points)

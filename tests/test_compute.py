@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from garden import models
+from garden.recipes import compute_points
 from garden.tools import (
     ComputePoint,
-    compute_points,
     format_points,
     plot_accuracy_vs_compute,
     power_law,

@@ -159,25 +159,3 @@ def test_plots_are_written(tiny, tmp_path):
         with open(path, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert sorted(os.listdir(tmp_path)) == ["contour.png", "curve.png", "surface.png"]
-
-
-@pytest.mark.slow  # trains through the recipe runner: tracing MobileNet's train step
-def test_recipe_procedure_trains_then_measures_the_surface(tmp_path, monkeypatch):
-    from garden import training
-
-    monkeypatch.chdir(tmp_path)  # digits are prepared under ./tfrecords
-    recipe = {
-        "name": "surface",
-        "model": {"name": "mobilenet_v1", "alpha": 0.25, "input_shape": [32, 32, 1],
-                  "classes": 10},
-        "data": {"name": "digits", "image_size": [32, 32], "channels": 1, "batch_size": 64},
-        "train": {"epochs": 1, "procedure": "garden.tools.landscape:surface_procedure",
-                  "options": {"steps": 3, "examples": 40, "radius": 0.5}},
-    }
-    result = training.train(recipe, runs_dir=tmp_path / "runs")["results"][0]
-    run_dir = tmp_path / "runs" / "surface" / "default" / "seed0"
-    grid = np.load(run_dir / "surface.npz")
-    assert grid["losses"].shape == (3, 3)
-    assert result["surface_centre_loss"] == pytest.approx(grid["losses"][1, 1])
-    assert {"test_accuracy", "surface_loss_at_radius", "surface_nonconvex_fraction"} <= set(result)
-    assert (run_dir / "contour.png").is_file() and (run_dir / "surface.png").is_file()

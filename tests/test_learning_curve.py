@@ -1,7 +1,5 @@
 """Learning curves: the log-linear fit, equal-step training on nested subsets, the plot."""
 
-import json
-
 import keras
 import numpy as np
 import pytest
@@ -45,38 +43,3 @@ def test_accuracy_grows_with_data_at_equal_steps(tmp_path):
 def test_bad_sizes_name_the_argument(sizes):
     with pytest.raises(ValueError, match="sizes="):
         learning_curve(None, (np.zeros((100, 2)), np.zeros(100)), None, sizes, steps=1)
-
-
-@pytest.mark.slow  # trains through the recipe runner: tracing MobileNet's train step
-def test_recipe_procedure(tmp_path, monkeypatch):
-    from garden import training
-
-    monkeypatch.chdir(tmp_path)  # digits are prepared under ./tfrecords
-    recipe = {
-        "name": "curve",
-        "model": {"name": "mobilenet_v1", "alpha": 0.25, "input_shape": [32, 32, 1],
-                  "classes": 10},
-        "data": {"name": "digits", "image_size": [32, 32], "channels": 1, "batch_size": 16},
-        "train": {"procedure": "garden.tools.learning_curve:procedure",
-                  "options": {"sizes": [20, 40], "steps": 3}},
-    }
-    result = training.train(recipe, runs_dir=tmp_path / "runs")["results"][0]
-    assert {"slope_per_decade", "intercept", "test_accuracy_20", "test_accuracy_40"} <= set(result)
-    run_dir = tmp_path / "runs" / "curve" / "default" / "seed0"
-    saved = json.loads((run_dir / "learning_curve.json").read_text())
-    assert saved["sizes"] == [20, 40]
-    assert saved["slope"] == pytest.approx(result["slope_per_decade"])
-    assert (run_dir / "learning_curve.png").is_file()
-
-
-def test_procedure_options_are_checked():
-    from types import SimpleNamespace
-
-    from garden.tools.learning_curve import procedure
-
-    run = SimpleNamespace(recipe={"train": {"options": {"sizes": [1, 2], "stepz": 3}}})
-    with pytest.raises(ValueError, match="options stepz are not allowed"):
-        procedure(run)
-    run.recipe["train"]["options"] = {"sizes": [1, 2]}
-    with pytest.raises(ValueError, match="needs `sizes` and `steps`"):
-        procedure(run)

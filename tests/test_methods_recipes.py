@@ -1,12 +1,8 @@
 """The training-method recipes reproduce their papers' claims (slow: minutes each)."""
 
-from pathlib import Path
-
 import pytest
 
-from garden import training
-
-RECIPES = Path(__file__).resolve().parents[1] / "training"
+from garden import recipes
 
 
 @pytest.fixture
@@ -14,7 +10,7 @@ def results(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # digits are prepared under ./tfrecords
 
     def run(name):
-        summary = training.train(RECIPES / f"{name}.toml", runs_dir=tmp_path / "runs")
+        summary = recipes.train(name, runs_dir=tmp_path / "runs")  # a bundled recipe
         rows = {}
         for result in summary["results"]:
             rows.setdefault(result["variant"], []).append(result)

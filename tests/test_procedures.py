@@ -1,95 +1,71 @@
-"""`garden lr-find` and the training-method recipe procedures, on a tiny recipe over digits.
+"""`garden lr-find` and the recipe procedures of garden.recipes.procedures, on tiny recipes over
+the prepared 8x8 digits.
 
-The procedures train several small runs each (about 30 seconds): they are in the slow tier.
+The procedures train several small runs each: most are in the slow tier.
 """
 
 import json
 import math
-import types
 
+import keras
 import numpy as np
 import pytest
 
-from garden import cli, training
-from garden.tools import procedures
-
-TINY = {
-    "name": "tiny",
-    "seeds": [0],
-    "model": {"name": "selu_mlp", "depth": 2, "width": 16, "input_shape": [8, 8, 1],
-              "classes": 10},
-    "data": {"name": "digits", "batch_size": 64},
-    "train": {"epochs": 2, "optimizer": {"class_name": "Adam", "config": {"learning_rate": 0.01}},
-              "metrics": ["accuracy"]},
-}
+from garden import cli, recipes
+from garden.recipes.procedures.dense_sparse_dense import dsd_procedure
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # digits are prepared under ./tfrecords
-    return tmp_path
+def dirs(tmp_path):
+    return {"runs_dir": tmp_path / "runs", "export_dir": tmp_path / "saved_models"}
 
 
-def test_lr_find_command(workdir, capsys):
-    recipe = dict(TINY, train=dict(TINY["train"], optimizer={
+def test_lr_find_command(tiny_recipe, recipe_toml, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    recipe = tiny_recipe()
+    recipe["train"]["optimizer"] = {
         "class_name": "SGD",
         "config": {"learning_rate": {"class_name": "CyclicLR",
                                      "config": {"base_lr": 0.01, "max_lr": 0.1, "step_size": 4}}},
-    }))
-    path = workdir / "tiny.toml"
-    path.write_text(_toml(recipe))
-    status = cli.main(["lr-find", str(path), "--steps", "40", "--min-lr", "1e-4", "--max-lr", "10"])
+    }
+    (tmp_path / "tiny.toml").write_text(recipe_toml(recipe))
+    status = cli.main(["lr-find", "tiny.toml", "--steps", "40", "--min-lr", "1e-4",
+                       "--max-lr", "10"])
     out, err = capsys.readouterr()
     assert status == 0, err
     assert "tiny/default: " in out and "learning rate 0.0001 to" in out
     lines = dict(line.split(":", 1) for line in out.splitlines()[1:-1])
     assert set(lines) == {"steepest", "minimum_div10", "base_lr", "max_lr"}
     assert float(lines["base_lr"]) <= float(lines["max_lr"])
-    assert (workdir / "runs" / "tiny" / "lr_find.png").stat().st_size > 1000
+    assert (tmp_path / "runs" / "tiny" / "lr_find.png").stat().st_size > 1000
 
-    assert cli.main(["lr-find", str(path), "--variant", "nope"]) == 2
+    assert cli.main(["lr-find", "tiny.toml", "--variant", "nope"]) == 2
     assert "unknown variant 'nope'" in capsys.readouterr().err
 
 
-def _toml(recipe):
-    """A minimal TOML writer for the nested dicts of these tests."""
-
-    def value(v):
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + "}"
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return json.dumps(v)
-
-    lines = [f"{k} = {value(v)}" for k, v in recipe.items() if not isinstance(v, dict)]
-    for section, table in recipe.items():
-        if isinstance(table, dict):
-            lines += [f"[{section}]"] + [f"{k} = {value(v)}" for k, v in table.items()]
-    return "\n".join(lines) + "\n"
-
-
 @pytest.mark.slow
-def test_procedures_on_a_tiny_recipe(workdir):
-    recipe = dict(TINY, variants={
-        "curves": {"train": {"procedure": "garden.tools.procedures:learning_curves",
+def test_procedures_on_a_tiny_recipe(tiny_recipe, dirs):
+    procedures = "garden.recipes.procedures"
+    recipe = tiny_recipe(variants={
+        "curves": {"train": {"epochs": 2, "procedure": f"{procedures}.curves:learning_curves",
                              "options": {"targets": [0.5, 1.01]}}},
         "imbalance": {
             "data": {"transforms": [{"name": "step_imbalance", "minority_classes": [3, 5],
                                      "ratio": 10}]},
-            "train": {"procedure": "garden.tools.procedures:imbalance_metrics"},
+            "train": {"procedure": f"{procedures}.class_imbalance:imbalance_metrics"},
         },
         "mc_dropout": {"model": {"name": "dropout_mlp", "width": 32},
-                       "train": {"procedure": "garden.tools.procedures:mc_dropout_evaluation",
+                       "train": {"procedure": f"{procedures}.dropout:mc_dropout_evaluation",
                                  "options": {"samples": 5}}},
     })
-    results = {r["variant"]: r for r in training.train(recipe)["results"]}
+    results = {r["variant"]: r for r in recipes.train(recipe, **dirs)["results"]}
 
     curves = results["curves"]
-    history = training.read_history(workdir / "runs" / "tiny" / "curves" / "seed0")
+    history = recipes.read_history(dirs["runs_dir"] / "tiny" / "curves" / "seed0")
     first = next(i for i, a in enumerate(history["val_accuracy"]) if a >= 0.5) + 1
     assert curves["epochs_to_50"] == first and math.isnan(curves["epochs_to_101"])
     assert curves["best_test_accuracy"] == max(history["val_accuracy"])
-    assert (workdir / "runs" / "tiny" / "accuracy.png").exists()
+    assert (dirs["runs_dir"] / "tiny" / "accuracy.png").exists()
 
     imbalance = results["imbalance"]
     assert 0.5 <= imbalance["minority_auc"] <= 1 and 0 <= imbalance["minority_recall"] <= 1
@@ -100,30 +76,88 @@ def test_procedures_on_a_tiny_recipe(workdir):
 
 
 @pytest.mark.slow
-def test_activation_statistics_at_initialization(workdir):
-    recipe = dict(TINY, model=dict(TINY["model"], depth=16, width=64, dropout=0.0),
-                  train=dict(TINY["train"], epochs=1,
-                             procedure="garden.tools.procedures:activation_statistics"))
-    result = training.train(recipe)["results"][0]
+def test_activation_statistics_at_initialization(tiny_recipe, dirs):
+    recipe = tiny_recipe(model={**tiny_recipe()["model"], "depth": 16, "width": 64,
+                                "dropout": 0.0})
+    recipe["train"]["procedure"] = "garden.recipes.procedures.selu:activation_statistics"
+    result = recipes.train(recipe, **dirs)["results"][0]
     # Standardized digits through 16 SELU layers stay near mean 0 and variance 1 at init.
     assert result["init_max_abs_mean"] < 0.15 and result["init_max_variance_error"] < 0.3
-    stats = json.loads((workdir / "runs" / "tiny" / "default" / "seed0" /
+    stats = json.loads((dirs["runs_dir"] / "tiny" / "default" / "seed0" /
                         "activation_stats.json").read_text())
     assert len(stats["init"][0]) == len(stats["trained"][1]) == 16
-    assert (workdir / "runs" / "tiny" / "activations.png").exists()
+    assert (dirs["runs_dir"] / "tiny" / "activations.png").exists()
 
 
-def test_procedures_check_their_options_and_needs():
-    run = types.SimpleNamespace(recipe={"train": {"options": {"sampels": 3}}, "data": {}})
-    with pytest.raises(ValueError, match="options sampels are not allowed.*takes samples"):
-        procedures.mc_dropout_evaluation(run)
-    run = types.SimpleNamespace(recipe={"train": {}, "data": {"transforms": []}})
+def test_imbalance_metrics_needs_a_step_imbalance_transform():
+    from garden.recipes.procedures.class_imbalance import minority_classes
+
     with pytest.raises(ValueError, match="needs a step_imbalance transform"):
-        procedures.imbalance_metrics(run)
+        minority_classes({"data": {"transforms": []}})
+    assert minority_classes({"data": {"transforms": [
+        {"name": "step_imbalance", "minority_classes": [3, 5], "ratio": 10}]}}) == [3, 5]
+
+
+@pytest.mark.slow  # trains through the recipe runner
+def test_learning_curve_procedure(tiny_recipe, dirs):
+    recipe = tiny_recipe()
+    recipe["data"]["batch_size"] = 16
+    recipe["train"] |= {"procedure": "garden.recipes.procedures.data_scaling:"
+                                     "learning_curve_procedure",
+                        "options": {"sizes": [20, 40], "steps": 3}}
+    result = recipes.train(recipe, **dirs)["results"][0]
+    assert {"slope_per_decade", "intercept", "test_accuracy_20", "test_accuracy_40"} <= set(result)
+    run_dir = dirs["runs_dir"] / "tiny" / "default" / "seed0"
+    saved = json.loads((run_dir / "learning_curve.json").read_text())
+    assert saved["sizes"] == [20, 40]
+    assert saved["slope"] == pytest.approx(result["slope_per_decade"])
+    assert (run_dir / "learning_curve.png").is_file()
+
+
+@pytest.mark.slow  # trains through the recipe runner
+def test_loss_landscape_procedure_trains_then_measures_the_surface(tiny_recipe, dirs):
+    recipe = tiny_recipe()
+    recipe["train"] |= {"procedure": "garden.recipes.procedures.loss_landscape:surface_procedure",
+                        "options": {"steps": 3, "examples": 40, "radius": 0.5}}
+    result = recipes.train(recipe, **dirs)["results"][0]
+    run_dir = dirs["runs_dir"] / "tiny" / "default" / "seed0"
+    grid = np.load(run_dir / "surface.npz")
+    assert grid["losses"].shape == (3, 3)
+    assert result["surface_centre_loss"] == pytest.approx(grid["losses"][1, 1])
+    assert {"test_accuracy", "surface_loss_at_radius", "surface_nonconvex_fraction"} <= set(result)
+    assert (run_dir / "contour.png").is_file() and (run_dir / "surface.png").is_file()
+
+
+def test_dsd_procedure(tmp_path):
+    rng = np.random.default_rng(1)
+    data = (rng.random((32, 12)).astype("float32"), rng.integers(0, 3, 32))
+    keras.utils.set_random_seed(8)
+    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    train = {"epochs": 3, "procedure": "garden.recipes.procedures.dense_sparse_dense:dsd_procedure"}
+    run = recipes.Run(
+        recipe={"train": train}, variant="dsd", seed=0, model=model, train_data=data,
+        test_data=data, run_dir=tmp_path,
+        callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))],
+        options=recipes.procedure_options(train),
+    )
+    scores = dsd_procedure(run)
+    assert set(scores) == {f"{phase}_test_{metric}" for phase in ("dense", "sparse", "redense")
+                           for metric in ("loss", "accuracy")} | {
+        "test_loss", "test_accuracy", "sparse_phase_sparsity"}
+    assert scores["sparse_phase_sparsity"] == 0.5
+    assert scores["test_loss"] == scores["redense_test_loss"]
+    assert (tmp_path / "dsd.png").exists()
+
+    # `[train] options` reach dsd: sparsity 0 is the dense baseline.
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    run.options = recipes.procedure_options({**train, "options": {"sparsity": 0.0}})
+    assert dsd_procedure(run)["sparse_phase_sparsity"] == 0.0
 
 
 def test_results_with_nan_are_summarized():
-    rows = training.summarize([
+    rows = recipes.summarize([
         {"variant": "a", "seed": 0, "epochs_to_99": math.nan, "acc": 0.5},
         {"variant": "a", "seed": 1, "epochs_to_99": 4.0, "acc": 0.7},
     ])

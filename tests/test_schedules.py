@@ -90,7 +90,7 @@ def test_schedules_build_from_recipe_tables():
     # A TOML recipe's optimizer = {class_name = "SGD", config = {learning_rate = {class_name =
     # "Warmup", config = {warmup_steps = 5, schedule = {class_name = "CyclicLR", ...}}}}}:
     # the runner finds garden's schedules by bare name, and so does Warmup for its inner one.
-    from garden import training
+    from garden.recipes import build_optimizer
 
     warmup = {
         "warmup_steps": 5,
@@ -102,7 +102,7 @@ def test_schedules_build_from_recipe_tables():
     expected = keras.optimizers.schedules.serialize(
         Warmup(CyclicLR(0.01, 0.1, 4), warmup_steps=5)
     )
-    optimizer = training.build_optimizer(
+    optimizer = build_optimizer(
         {"class_name": "SGD",
          "config": {"momentum": 0.9, "learning_rate": {"class_name": "Warmup", "config": warmup}}}
     )

@@ -2,7 +2,6 @@
 subprocess, since importing tfmot switches the process to legacy Keras) and against the rules
 it implements."""
 
-import importlib
 import json
 import os
 import subprocess
@@ -14,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 
-from garden import export, sparsity, training
+from garden import export, sparsity
 from garden.utils.serialization import serializable
 from garden.sparsity.pruning import keep_count
 from tests.sparsity_models import build_twin_model
@@ -81,7 +80,7 @@ JAX_SCRIPT = textwrap.dedent(
     import json, sys
     import keras
     import numpy as np
-    from garden import export, sparsity, training
+    from garden import export, sparsity
     from tests.sparsity_models import build_twin_model
     from tests.test_sparsity import ZerosAfterEveryStep
     assert keras.backend.backend() == "jax", keras.backend.backend()
@@ -622,34 +621,6 @@ def test_dsd_phases(tmp_path):
     with pytest.raises(ValueError, match="epochs"):
         sparsity.dsd(model, (x, y), epochs=(1, 1))
 
-
-
-def test_dsd_recipe_procedure(tmp_path):
-    rng = np.random.default_rng(1)
-    data = (rng.random((32, 12)).astype("float32"), rng.integers(0, 3, 32))
-    keras.utils.set_random_seed(8)
-    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(3, activation="softmax")])
-    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    run = training.Run(
-        recipe={"train": {"epochs": 3}}, variant="dsd", seed=0, model=model, train_data=data,
-        test_data=data, run_dir=tmp_path,
-        callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))],
-    )
-    # Found the way the runner finds `[train] procedure = "garden.sparsity.dsd:procedure"`.
-    scores = importlib.import_module("garden.sparsity.dsd").procedure(run)
-    assert set(scores) == {f"{phase}_test_{metric}" for phase in ("dense", "sparse", "redense")
-                           for metric in ("loss", "accuracy")} | {
-        "test_loss", "test_accuracy", "sparse_phase_sparsity"}
-    assert scores["sparse_phase_sparsity"] == 0.5
-    assert scores["test_loss"] == scores["redense_test_loss"]
-    assert (tmp_path / "dsd.png").exists()
-
-    # `[train] options` reach dsd: sparsity 0 is the dense baseline.
-    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
-    run.recipe["train"]["options"] = {"sparsity": 0.0}
-    assert importlib.import_module("garden.sparsity.dsd").procedure(run)[
-        "sparse_phase_sparsity"] == 0.0
 
 # tfmot and JAX: the subprocesses started with the module have run alongside the tests above
 

@@ -2,7 +2,6 @@
 
 from garden.tools.compute import (
     ComputePoint,
-    compute_points,
     format_points,
     plot_accuracy_vs_compute,
     power_law,
@@ -56,7 +55,6 @@ __all__ = [
     "animate",
     "class_priors",
     "class_weights",
-    "compute_points",
     "conv_arithmetic",
     "deep_dream",
     "dream_model",

@@ -3,7 +3,8 @@
 Thompson et al. find that deep learning's gains came with far faster growth of computation: test
 error falls only as a small power of the compute spent. Here each trained recipe variant is one
 point, its multiply-adds per example (the profiler's count) against its test error, with the
-fitted power law `error = c * compute ** slope`.
+fitted power law `error = c * compute ** slope`. `garden.recipes.compute_points` makes
+the points from trained recipes.
 
 Reference:
     Thompson, Greenewald, Lee & Manso, "The Computational Limits of Deep Learning", 2020.
@@ -11,14 +12,10 @@ Reference:
 """
 
 import dataclasses
-import json
-import statistics
-from pathlib import Path
 
 import numpy as np
 
 from garden.callbacks.plot import save_figure
-from garden.tools.profiler import profile
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,39 +26,6 @@ class ComputePoint:
     multiply_adds: int
     params: int
     accuracy: float
-
-
-def compute_points(recipes, *, runs_dir="runs", metric="test_accuracy"):
-    """Profiles every variant of the given recipes and reads its trained accuracy.
-
-    Args:
-        recipes: paths of recipe files (`training/*.toml`) already trained with `garden train`.
-        runs_dir: directory the runs were written to. Defaults to "runs".
-        metric: result key holding the accuracy. Defaults to "test_accuracy".
-
-    Returns:
-        A list of `ComputePoint`, one per variant.
-    """
-    from garden import training
-
-    points = []
-    for path in recipes:
-        recipe = training.load_recipe(path)
-        results_path = Path(runs_dir) / recipe["name"] / "results.json"
-        if not results_path.is_file():
-            raise ValueError(f"recipe {str(path)!r} has no results in {results_path}: "
-                             f"run `garden train {path}` first.")
-        results = json.loads(results_path.read_text())["results"]
-        for variant, variant_recipe in training.variants(recipe):
-            scores = [r[metric] for r in results if r["variant"] == variant and metric in r]
-            if not scores:
-                raise ValueError(f"recipe {str(path)!r}, variant {variant!r}: no {metric!r} in "
-                                 f"{results_path}.")
-            counts = profile(training.build_model(variant_recipe))
-            label = recipe["name"] if variant == "default" else f"{recipe['name']}/{variant}"
-            points.append(ComputePoint(label, counts.multiply_adds, counts.params,
-                                       statistics.fmean(scores)))
-    return points
 
 
 def power_law(points):

@@ -20,7 +20,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from garden.utils.files import atomic_path
 from garden.utils.figures import save_figure
 
 
@@ -260,41 +259,6 @@ def trajectory(model, loss, data, checkpoints, *, steps=21, margin=0.3):
     surface = loss_surface(model, loss, data, directions, span=spans, steps=steps)
     explained = singular[:2] ** 2 / np.sum(singular**2)
     return Trajectory(surface, path, explained)
-
-
-def surface_procedure(run):
-    """A recipe procedure (`garden train`): trains as the default procedure does, then measures
-    the loss surface of the trained model on a plane of two filter-normalised directions.
-
-    Writes `surface.npz` (the grid), `contour.png` and `surface.png` in the run's directory and
-    returns the test metrics with three numbers that describe the surface: the loss at the centre,
-    the mean loss on the circle of `radius` (`Surface.loss_at_radius`) and the non-convex fraction
-    of the disc the grid covers (`Surface.nonconvex_fraction(span)`).
-
-    `[train] options`: `steps` (grid points along each direction, 21), `span` (the grid covers
-    [-span, span], 1.0), `examples` (training examples the loss averages over, 512), `radius`
-    (where the loss growth is measured, 0.5), `seed` (of the directions, 0).
-    """
-    from garden import training
-    from garden.tools.procedures import _arrays, _options
-
-    options = _options(run, steps=21, span=1.0, examples=512, radius=0.5, seed=0)
-    steps, span, radius = options["steps"], options["span"], options["radius"]
-    scores = training.fit(run)
-    data = tuple(a[: options["examples"]] for a in _arrays(run.train_data))
-    surface = loss_surface(run.model, run.model.loss, data, span=(-span, span), steps=steps,
-                           seed=options["seed"])
-    with atomic_path(run.run_dir / "surface.npz") as tmp:
-        np.savez(tmp, alphas=surface.alphas, betas=surface.betas, losses=surface.losses)
-    title = f"{run.recipe['name']} {run.variant}"
-    plot_contour(surface, run.run_dir / "contour.png", title=title)
-    plot_surface_3d(surface, run.run_dir / "surface.png", title=title)
-    return {
-        **scores,
-        "surface_centre_loss": float(surface.losses[steps // 2, steps // 2]),
-        "surface_loss_at_radius": surface.loss_at_radius(radius),
-        "surface_nonconvex_fraction": surface.nonconvex_fraction(span),
-    }
 
 
 def plot_curves(curves, path, *, labels=None, title=None, xlabel="alpha"):

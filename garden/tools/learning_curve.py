@@ -7,7 +7,6 @@ Reference:
 """
 
 import dataclasses
-import json
 
 import numpy as np
 
@@ -105,42 +104,6 @@ def learning_curve(build, train_data, test_data, sizes, *, steps, batch_size=32,
                                  f"{sorted(result)}.")
             scores[row, column] = result[metric]
     return LearningCurve(sizes, scores, metric)
-
-
-def procedure(run):
-    """A recipe procedure (`garden train`): the learning curve of the recipe's model and data.
-
-    Every point trains a fresh model built and compiled from the recipe, with the recipe's batch
-    size, on a subset of the training split, and evaluates it on the test split. Writes
-    `learning_curve.png` and `learning_curve.json` in the run's directory and returns the fitted
-    slope and intercept with the test accuracy at every size (`test_accuracy_N`).
-
-    `[train] options`: `sizes` (training-set sizes), `steps` (gradient steps per training run)
-    and `seeds` (subset and initialisation seeds, default [0]).
-    """
-    from garden import training
-    from garden.utils.files import write_text
-    from garden.tools.procedures import _arrays, _options
-
-    options = _options(run, sizes=None, steps=None, seeds=[0])
-    if options["sizes"] is None or options["steps"] is None:
-        raise ValueError("[train] options: the learning curve needs `sizes` and `steps`.")
-
-    def build():
-        model = training.build_model(run.recipe)
-        training.compile_model(model, run.recipe.get("train", {}))
-        return model
-
-    curve = learning_curve(build, _arrays(run.train_data), run.test_data, options["sizes"],
-                           steps=options["steps"], seeds=options["seeds"],
-                           batch_size=run.recipe["data"].get("batch_size", 32))
-    plot_learning_curve(curve, run.run_dir / "learning_curve.png",
-                        title=f"{run.recipe['name']}: {run.model.name}")
-    write_text(run.run_dir / "learning_curve.json", json.dumps(curve.as_dict(), indent=2))
-    intercept, slope = curve.fit
-    means = curve.scores.mean(axis=1)
-    return {"slope_per_decade": slope, "intercept": intercept,
-            **{f"test_{curve.metric}_{n}": float(m) for n, m in zip(curve.sizes, means)}}
 
 
 def plot_learning_curve(curve, path, *, title=None, label=None):

@@ -7,7 +7,8 @@ Reference:
 
 import numpy as np
 
-from garden.training import fit
+from garden.recipes.procedures import procedure
+from garden.recipes.runner import fit
 from garden.utils.figures import pyplot, save_figure
 
 
@@ -42,12 +43,14 @@ def transformer_figure(model, images, path, layer_name="transformer", columns=8)
     return save_figure(fig, path)
 
 
+@procedure()
 def stn_procedure(run):
-    """Recipe procedure: `garden.training.fit`, the test error, and for a model with a
-    transformer the figure of test inputs next to their transformed versions."""
+    """Recipe procedure: `fit`, the test error, and for a model with a transformer the figure
+    of test inputs next to their transformed versions (`transformed.png` in the run
+    directory)."""
     scores = fit(run)
     scores["test_error"] = 1.0 - scores["test_accuracy"]
     if any(layer.name == "transformer" for layer in run.model.layers):
         images = next(iter(run.test_data))[0].numpy()[:16]
-        scores["figure"] = transformer_figure(run.model, images, run.run_dir / "transformed.png")
+        transformer_figure(run.model, images, run.run_dir / "transformed.png")
     return scores

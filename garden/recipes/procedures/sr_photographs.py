@@ -10,7 +10,9 @@ import numpy as np
 
 from garden.data.sr_patches import TEST_PHOTOGRAPHS, degrade, luminance
 from garden.metrics import psnr, ssim
-from garden.training import build_model, fit
+from garden.recipes.build import build_model
+from garden.recipes.procedures import procedure
+from garden.recipes.runner import fit
 from garden.utils.figures import pyplot, save_figure
 
 
@@ -86,15 +88,16 @@ def comparison_figure(examples, path, title, window=96):
     return save_figure(fig, path)
 
 
+@procedure()
 def sr_procedure(run):
-    """Recipe procedure: `garden.training.fit` on patches, then PSNR/SSIM of the model and of
-    bicubic interpolation on the whole held-out photographs, and the side-by-side figure."""
+    """Recipe procedure: `fit` on patches, then PSNR/SSIM of the model and of bicubic
+    interpolation on the whole held-out photographs, and the side-by-side figure
+    (`comparison.png` in the run directory)."""
     scores = fit(run)
     data = run.recipe["data"]
     model_input, scale = data.get("model_input", "bicubic"), data.get("scale", 3)
     twin = whole_image_model(run.model, run.recipe["model"])
     metrics, examples = evaluate_super_resolution(twin, model_input, scale)
     scores.update({f"heldout_{key}": value for key, value in metrics.items()})
-    scores["figure"] = comparison_figure(examples, run.run_dir / "comparison.png",
-                                         run.recipe["model"]["name"])
+    comparison_figure(examples, run.run_dir / "comparison.png", run.recipe["model"]["name"])
     return scores

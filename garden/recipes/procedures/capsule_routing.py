@@ -9,7 +9,8 @@ Reference:
 import numpy as np
 
 from garden.models import CapsNet
-from garden.training import fit
+from garden.recipes.procedures import procedure
+from garden.recipes.runner import fit
 from garden.utils.figures import pyplot, save_figure
 
 PERTURBATIONS = np.round(np.arange(-0.25, 0.2501, 0.05), 2)  # the paper's range and step
@@ -67,15 +68,17 @@ def perturbation_figure(model, image, label, path, dimensions=None):
     return save_figure(fig, path)
 
 
+@procedure()
 def capsnet_procedure(run):
-    """Recipe procedure: `garden.training.fit` and the test error; for a `CapsNet` with a
-    decoder also the reconstruction and perturbation figures."""
+    """Recipe procedure: `fit` and the test error; for a `CapsNet` with a decoder also the
+    reconstruction and perturbation figures (`reconstructions.png`, `perturbations.png` in the
+    run directory)."""
     scores = fit(run)
     scores["test_error"] = 1.0 - scores["test_accuracy"]
     if isinstance(run.model, CapsNet) and run.model.has_decoder:
         images, labels = (t.numpy() for t in next(iter(run.test_data)))
-        scores["reconstructions"] = reconstruction_figure(
-            run.model, images[:10], labels[:10], run.run_dir / "reconstructions.png")
-        scores["perturbations"] = perturbation_figure(
-            run.model, images[0], int(labels[0]), run.run_dir / "perturbations.png")
+        reconstruction_figure(run.model, images[:10], labels[:10],
+                              run.run_dir / "reconstructions.png")
+        perturbation_figure(run.model, images[0], int(labels[0]),
+                            run.run_dir / "perturbations.png")
     return scores

@@ -12,9 +12,11 @@ import numpy as np
 
 from garden import data
 from garden.metrics import mean_iou
-from garden.utils.figures import pyplot, save_figure
+from garden.recipes.procedures import procedure
+from garden.recipes.runner import fit
 from garden.tools.crf import DenseCRF
-from garden.training import fit
+from garden.utils.figures import pyplot, save_figure
+from garden.utils.files import write_text
 
 # DeepLab picks the CRF's appearance weight and scales by cross-validation on held-out images;
 # this small grid is searched on the validation split.
@@ -63,9 +65,11 @@ def segmentation_figure(images, masks, predictions, refined, path, num_classes):
     return save_figure(fig, path)
 
 
+@procedure()
 def deeplab_procedure(run):
-    """Recipe procedure: `garden.training.fit`, then test mIoU of the network's argmax and after
-    the fully connected CRF (its weights chosen on 16 validation images), and a figure."""
+    """Recipe procedure: `fit`, then test mIoU of the network's argmax and after the fully
+    connected CRF (its weights chosen on 16 validation images); writes the chosen CRF to
+    `crf.txt` and the figure `segmentation.png` in the run directory."""
     scores = fit(run)
     recipe_data = {k: v for k, v in run.recipe["data"].items() if k not in ("name", "batch_size")}
     num_classes = data.info(run.recipe["data"]["name"])["num_classes"]
@@ -77,7 +81,7 @@ def deeplab_procedure(run):
     refined = refine(crf, images, probabilities)
     scores["test_miou"] = mean_iou(masks, predictions, num_classes)
     scores["test_miou_crf"] = mean_iou(masks, refined, num_classes)
-    scores["crf"] = str(crf)
-    scores["figure"] = segmentation_figure(images[:4], masks[:4], predictions[:4], refined[:4],
-                                           run.run_dir / "segmentation.png", num_classes)
+    write_text(run.run_dir / "crf.txt", f"{crf}\n")
+    segmentation_figure(images[:4], masks[:4], predictions[:4], refined[:4],
+                        run.run_dir / "segmentation.png", num_classes)
     return scores
