@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 
-from garden.callbacks.plot import save_figure
+from garden.utils.figures import save_figure
 
 
 @dataclasses.dataclass(frozen=True)
