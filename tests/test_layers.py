@@ -67,7 +67,7 @@ JAX_SCRIPT = textwrap.dedent(
     import json, sys
     import keras
     import numpy as np
-    import garden  # registers the layers
+    from garden import layers  # the first garden subpackage used registers its Keras objects
     assert keras.backend.backend() == "jax", keras.backend.backend()
     workdir, names = sys.argv[1], sys.argv[2:]
     report = {}

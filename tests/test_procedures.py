@@ -6,6 +6,7 @@ The procedures train several small runs each: most are in the slow tier.
 
 import json
 import math
+import re
 
 import keras
 import numpy as np
@@ -34,7 +35,9 @@ def test_lr_find_command(tiny_recipe, recipe_toml, tmp_path, capsys, monkeypatch
     out, err = capsys.readouterr()
     assert status == 0, err
     assert "tiny/default: " in out and "learning rate 0.0001 to" in out
-    lines = dict(line.split(":", 1) for line in out.splitlines()[1:-1])
+    # The sweep's progress bar shares stdout; the suggestions are the "name: rate" lines.
+    lines = dict(re.fullmatch(r"(\w+):\s+(\S+)", line).groups() for line in out.splitlines()
+                 if re.fullmatch(r"\w+:\s+[-+.\de]+", line))
     assert set(lines) == {"steepest", "minimum_div10", "base_lr", "max_lr"}
     assert float(lines["base_lr"]) <= float(lines["max_lr"])
     assert (tmp_path / "runs" / "tiny" / "lr_find.png").stat().st_size > 1000

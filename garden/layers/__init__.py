@@ -1,7 +1,8 @@
 """Custom layers introduced by the papers, each registered serializable under package "garden".
 
-Every layer here is decorated with `garden.utils.serializable`, so a model using it saves to `.keras` and loads
-back with `keras.saving.load_model(path)` (safe mode on) after `import garden`. Every layer also
+Every layer here is decorated with `garden.utils.serializable`, so a model using it saves to
+`.keras` and loads back with `keras.saving.load_model(path)` (safe mode on) once any garden
+subpackage is imported (`import garden` alone is lazy and registers nothing). Every layer also
 declares its multiply-adds with `multiply_adds(input_shape)`, which `garden.tools.profile` and
 `garden info --layers` count.
 """

@@ -232,8 +232,8 @@ def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_model
     }
     history = results.read_history(run_dir)
     if history:
-        result["curve"] = results.plot_history(history, run_dir / "curve.png",
-                                              f"{recipe['name']} {variant}")
+        result["curve"] = str(results.plot_history(history, run_dir / "curve.png",
+                                                  f"{recipe['name']} {variant}"))
     with atomic_path(run_dir / "model.keras") as tmp:
         model.save(tmp)
     if recipe.get("export", {}).get("formats"):

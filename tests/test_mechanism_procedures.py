@@ -1,4 +1,4 @@
-"""The evaluation and figure tools behind the mechanism recipes."""
+"""The evaluation and figure helpers of the mechanism recipes' procedures."""
 
 import keras
 import numpy as np
@@ -8,7 +8,7 @@ from garden import models
 from garden.data.sr_patches import degrade, luminance
 from garden.metrics import mean_iou, psnr
 from garden.tools import DenseCRF
-from garden.tools import capsules, segmentation, spatial_transformer, super_resolution
+from garden.recipes.procedures import capsule_routing, deeplab_crf, sr_photographs, stn_distortions
 
 RNG = np.random.default_rng(0)
 
@@ -21,7 +21,7 @@ def identity_srcnn():
 
 
 def test_a_model_that_returns_bicubic_scores_exactly_bicubic():
-    scores, examples = super_resolution.evaluate_super_resolution(
+    scores, examples = sr_photographs.evaluate_super_resolution(
         identity_srcnn(), "bicubic", 3, photographs=("coins",))
     assert scores["psnr"] == pytest.approx(scores["psnr_bicubic"], abs=1e-4)
     assert scores["ssim"] == pytest.approx(scores["ssim_bicubic"], abs=1e-5)
@@ -44,11 +44,11 @@ def test_valid_padding_losses_are_aligned_with_the_target():
             w[w.shape[0] // 2, w.shape[1] // 2] = 1.0
         weights.append(w)
     model.set_weights(weights)
-    scores, _ = super_resolution.evaluate_super_resolution(model, "bicubic", 3,
+    scores, _ = sr_photographs.evaluate_super_resolution(model, "bicubic", 3,
                                                            photographs=("coins",))
     assert scores["psnr"] == pytest.approx(scores["psnr_bicubic"], abs=1e-4)
     with pytest.raises(ValueError, match="border=4"):
-        super_resolution.evaluate_super_resolution(model, "bicubic", 3, ("coins",), border=4)
+        sr_photographs.evaluate_super_resolution(model, "bicubic", 3, ("coins",), border=4)
 
 
 def test_crf_tuning_picks_the_best_grid_point_and_refine_labels_each_image():
@@ -58,9 +58,9 @@ def test_crf_tuning_picks_the_best_grid_point_and_refine_labels_each_image():
     probabilities = np.where(masks[..., None] == np.arange(2), 0.6, 0.4)
     probabilities[:, 5, 5] = probabilities[:, 5, 5, ::-1]  # one wrong pixel inside
     grid = {"appearance_weight": (0.0, 5.0), "smoothness_weight": (0.0,)}
-    crf = segmentation.tune_crf(images, masks, probabilities, 2, grid)
+    crf = deeplab_crf.tune_crf(images, masks, probabilities, 2, grid)
     assert crf == DenseCRF(appearance_weight=5.0, smoothness_weight=0.0)
-    refined = segmentation.refine(crf, images, probabilities)
+    refined = deeplab_crf.refine(crf, images, probabilities)
     assert mean_iou(masks, refined, 2) == 1.0 > mean_iou(masks, probabilities.argmax(-1), 2)
 
 
@@ -68,15 +68,15 @@ def test_figures_are_written(tmp_path):
     keras.utils.set_random_seed(0)
     stn = models.build("stn_classifier", **models.get_entry("stn_classifier").small_kwargs)
     images = RNG.random((3, 16, 16, 1)).astype(np.float32)
-    path = spatial_transformer.transformer_figure(stn, images, tmp_path / "st.png", columns=2)
+    path = stn_distortions.transformer_figure(stn, images, tmp_path / "st.png", columns=2)
     caps = models.build("capsnet", **models.get_entry("capsnet").small_kwargs)
     digits = RNG.random((2, 20, 20, 1)).astype(np.float32)
     paths = [
         path,
-        capsules.reconstruction_figure(caps, digits, [0, 1], tmp_path / "recon.png"),
-        capsules.perturbation_figure(caps, digits[0], 1, tmp_path / "perturb.png",
+        capsule_routing.reconstruction_figure(caps, digits, [0, 1], tmp_path / "recon.png"),
+        capsule_routing.perturbation_figure(caps, digits[0], 1, tmp_path / "perturb.png",
                                      dimensions=(0, 5)),
-        segmentation.segmentation_figure(images[..., 0], *(np.zeros((3, 16, 16), int),) * 3,
+        deeplab_crf.segmentation_figure(images[..., 0], *(np.zeros((3, 16, 16), int),) * 3,
                                          tmp_path / "seg.png", 4),
     ]
     for path in paths:
@@ -91,10 +91,10 @@ def test_perturbing_a_capsule_dimension_changes_the_decoded_image():
     shifted = capsule_values.copy()
     shifted[:, 1, 2] += 0.25
     labels = np.array([1, 1])
-    assert not np.allclose(capsules.decode(caps, capsule_values, labels),
-                           capsules.decode(caps, shifted, labels))
+    assert not np.allclose(capsule_routing.decode(caps, capsule_values, labels),
+                           capsule_routing.decode(caps, shifted, labels))
     # A dimension of a masked-out capsule has no effect.
     other = capsule_values.copy()
     other[:, 0, 2] += 0.25
-    np.testing.assert_array_equal(capsules.decode(caps, capsule_values, labels),
-                                  capsules.decode(caps, other, labels))
+    np.testing.assert_array_equal(capsule_routing.decode(caps, capsule_values, labels),
+                                  capsule_routing.decode(caps, other, labels))
