@@ -39,8 +39,8 @@ PRIVATE = ("spec", "keras_application")
 
 CONTRACT_DOC = """\
 include_top: bool. Whether to add the classifier top. Defaults to True.
-weights: None, or the path to a weights file (`.weights.h5`, or keras.applications' whole-model
-    `.h5`){imagenet}. Defaults to None.
+weights: None, or the path to a weights file (`.weights.h5`, or a whole-model `.h5` as
+    keras.applications' files){imagenet}. Defaults to None.
 input_tensor: optional Keras tensor (the output of `keras.Input()`) to use as the image input.
 input_shape: (height, width, channels). Defaults to {input_shape}, the paper's. None as height
     and width gives a variable size where the top allows it (a top that flattens the features
@@ -70,8 +70,8 @@ def _args_section(doc):
 def _document(entry, family, defaults, input_shape, keras_application):
     """The entry point's docstring: its own, then every argument (the family's, the contract's)."""
     imagenet = (
-        f', or "imagenet" for the ImageNet weights of `keras.applications.{keras_application}`'
-        " (downloaded and cached by Keras)" if keras_application else ""
+        f',\n    or "imagenet": the ImageNet weights of `keras.applications.{keras_application}`'
+        if keras_application else ""
     )
     contract = CONTRACT_DOC.format(
         imagenet=imagenet, input_shape=tuple(input_shape), classes=defaults["classes"],
@@ -84,7 +84,7 @@ def _document(entry, family, defaults, input_shape, keras_application):
     while cut and not lines[cut - 1].strip():
         cut -= 1
     return "\n".join([*lines[:cut], "", "Args:", *(f"    {line}" if line else "" for line in args),
-                      *([""] + lines[cut:] if cut < len(lines) else [])])
+                      *lines[cut:]])
 
 
 def register_classifier(family, *, classes=1000, keras_application=None, tiny=None,

@@ -1,0 +1,133 @@
+"""`run_model_test`: the checks every model gets, written once (keras-hub's `run_model_test`).
+
+The registry-driven tests call it for every registered model (tests/test_registry.py on
+TensorFlow, tests/test_backends.py on JAX); a model test file calls it with its own tiny
+instance. It returns the forward outputs, so a caller can compare them with other numbers.
+"""
+
+import functools
+import os
+import tempfile
+import warnings
+
+import keras
+import numpy as np
+
+from garden import models
+from tests.helpers import as_list, random_inputs
+
+
+def run_model_test(model, x=None, *, expected_output_shape=None, labels=True, backward=None,
+                   round_trip=True, fit=True):
+    """Checks `model` and returns its inference outputs on `x` as a list of arrays.
+
+    - forward: the outputs have the symbolic outputs' shapes (`expected_output_shape` for the
+      first, when given) and are finite;
+    - backward (TensorFlow): every trainable weight gets a nonzero gradient of a fixed random
+      projection of every training output;
+    - round trip: the `.keras` file loads with `safe_mode=True` into the same class with the
+      same parameters and gives identical outputs;
+    - fit: one SGD step of `fit` has a finite loss and changes the outputs; with `labels`, the
+      loss is sparse cross-entropy on integer labels over the last axis of the first output,
+      otherwise mean squared error towards zero (regression outputs such as images).
+
+    Args:
+        model: a built `keras.Model`.
+        x: input array(s). Defaults to `random_inputs(model)`.
+        expected_output_shape: tuple. Shape of the first output, batch included.
+        labels: bool. Whether the fit step uses class labels. Defaults to True.
+        backward: bool. Whether to check gradients. Defaults to True on TensorFlow (the check
+            uses `tf.GradientTape`), False elsewhere.
+        round_trip: bool. Whether to check the `.keras` round trip. Defaults to True.
+        fit: bool. Whether to check one fit step (last: it changes the weights). Defaults to
+            True.
+    """
+    x = random_inputs(model) if x is None else x
+    outputs = as_list(model(x, training=False))
+    for out, symbolic in zip(outputs, model.outputs):
+        assert out.ndim == len(symbolic.shape), (model.name, out.shape, symbolic.shape)
+        assert all(d is None or d == n for d, n in zip(symbolic.shape[1:], out.shape[1:]))
+        assert np.all(np.isfinite(out)), f"{model.name} produced NaN or inf"
+    if expected_output_shape is not None:
+        assert outputs[0].shape == tuple(expected_output_shape)
+    if backward is None:
+        backward = keras.backend.backend() == "tensorflow"
+    if backward:
+        _check_gradients(model, x)
+    if round_trip:
+        _check_round_trip(model, x)
+    if fit:
+        _check_fit_step(model, x, outputs, labels)
+    return outputs
+
+
+def _check_gradients(model, x):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        training_outputs = as_tensors(model(x, training=True))
+        # A fixed random projection of every output: its gradient reaches all weights that
+        # influence an output, unlike a sum of softmax probabilities (constant 1).
+        loss = sum(
+            tf.reduce_sum(o * tf.random.stateless_normal(tf.shape(o), seed=(1, i)))
+            for i, o in enumerate(training_outputs)
+        )
+    grads = tape.gradient(loss, model.trainable_weights)
+    missing = [w.path for w, g in zip(model.trainable_weights, grads) if g is None]
+    assert not missing, f"no gradient reaches {missing}"
+    zero = [w.path for w, g in zip(model.trainable_weights, grads) if not np.any(g.numpy())]
+    assert not zero, f"gradient is exactly zero for {zero}"
+
+
+def _check_round_trip(model, x):
+    outputs = as_list(model(x, training=False))  # batch-norm statistics moved in training
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path, safe_mode=True)
+    assert type(loaded) is type(model)
+    assert loaded.count_params() == model.count_params()
+    for a, b in zip(outputs, as_list(loaded(x, training=False)), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def _check_fit_step(model, x, outputs, labels):
+    first = outputs[0]
+    if labels:
+        rng = np.random.default_rng(0)
+        y = rng.integers(0, first.shape[-1], size=first.shape[:-1])
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    else:
+        y, loss = np.zeros_like(first), "mse"
+    # Eagerly: one step does not repay tracing the training graph.
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=loss, run_eagerly=True)
+    with warnings.catch_warnings():  # softmax outputs taken as logits: still a training step
+        warnings.filterwarnings("ignore", ".*sparse_categorical_crossentropy. received")
+        history = model.fit(x, y, epochs=1, batch_size=len(first), verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    after = as_list(model(x, training=False))[0]
+    assert not np.array_equal(after, first), f"{model.name}: a fit step changed nothing"
+
+
+def as_tensors(outputs):
+    """A model's output(s) as a list, without converting them to arrays."""
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def registry_model_test(name, model, x=None, **kwargs):
+    """`run_model_test` of a registered model's test instance: with its class count as the
+    output width, and class labels unless its task regresses images."""
+    entry = models.get_entry(name)
+    expected = None
+    if entry.task == "classification" and "classes" in entry.small_kwargs:
+        batch = len(x[0] if isinstance(x, list) else x) if x is not None else 2
+        expected = (batch, entry.small_kwargs["classes"])
+    return run_model_test(model, x, expected_output_shape=expected,
+                          labels=entry.task != "super-resolution", **kwargs)
+
+
+@functools.lru_cache(maxsize=None)
+def full_model(name, **kwargs):
+    """The registered model `name` at full size, built once per test session."""
+    keras.utils.set_random_seed(0)
+    return models.build(name, **kwargs)
