@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from garden.models import squeezenet1_0, squeezenet1_1
+from tests.harness.models import full_model
 
 FIRES = [f"fire{i}" for i in range(2, 10)]
 
@@ -16,7 +17,7 @@ def module_parameters(model, prefix):
 
 @pytest.fixture(scope="module")
 def v1_0():
-    return squeezenet1_0()
+    return full_model("squeezenet1_0")
 
 
 def test_table_1_parameters_per_layer(v1_0):

@@ -142,8 +142,9 @@ def registry_model_test(name, model, x=None, **kwargs):
                           labels=entry.task != "super-resolution", **kwargs)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=8)
 def full_model(name, **kwargs):
-    """The registered model `name` at full size, built once per test session."""
+    """The registered model `name` built with `kwargs` (full size), once per test session for
+    the test files that share it (the eight most recent are kept: VGGs weigh 0.5 GB)."""
     keras.utils.set_random_seed(0)
     return models.build(name, **kwargs)
