@@ -133,5 +133,5 @@ def info(name):
         "task": entry.task,
         "arguments": entry.arguments,
         "parameters": _default_param_count(name),
-        "doc": inspect.getdoc(entry.builder).splitlines()[0],
+        "doc": " ".join(inspect.getdoc(entry.builder).split("\n\n")[0].split()),
     }
