@@ -20,13 +20,14 @@ def _seed():
 
 @pytest.fixture(scope="session")
 def small_model():
-    """`small_model(name)`: the registered model built with its `small_kwargs`, built once."""
+    """`small_model(name)`: the registered model's depth-reduced test instance
+    (`ModelEntry.build_small`), built once per session."""
     cache = {}
 
     def get(name):
         if name not in cache:
             keras.utils.set_random_seed(0)
-            cache[name] = models.build(name, **models.get_entry(name).small_kwargs)
+            cache[name] = models.get_entry(name).build_small()
         return cache[name]
 
     return get

@@ -6,6 +6,7 @@ import pytest
 
 from garden.layers import LocalResponseNormalization
 from garden.models import alexnet
+from tests.harness.models import run_model_test
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,11 @@ def test_single_stream_maps_at_224():
     assert model.get_layer("conv1").output.shape[1:] == (55, 55, 64)
     assert model.get_layer("pool5").output.shape[1:] == (6, 6, 256)
     assert model.output_shape == (None, 256)
+
+
+def test_two_group_features_pass_the_model_checks():
+    model = alexnet(groups=2, include_top=False, pooling="max", input_shape=(67, 67, 3))
+    run_model_test(model, expected_output_shape=(2, 256))
 
 
 @pytest.mark.parametrize(

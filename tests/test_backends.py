@@ -1,5 +1,6 @@
-"""Every registered model builds and runs on the JAX backend and computes what it computes on
-TensorFlow: weights saved here are loaded into the JAX-built twin in a subprocess."""
+"""Every registered model builds, runs and trains a step on the JAX backend, and computes what
+it computes on TensorFlow: the TF test instances' weights are loaded into their JAX-built twins
+in two subprocesses, which run `run_model_test` (forward, one fit step) on each."""
 
 import json
 import os
@@ -18,21 +19,22 @@ JAX_SCRIPT = textwrap.dedent(
     import numpy as np
     import keras
     from garden import models
-    from tests.helpers import as_list
+    from tests.harness.models import registry_model_test
     assert keras.backend.backend() == "jax", keras.backend.backend()
     workdir = sys.argv[1]
-    for name in json.load(open(f"{workdir}/names.json")):
-        model = models.build(name, **models.get_entry(name).small_kwargs)
+    for name in json.loads(sys.argv[2]):
+        model = models.get_entry(name).build_small()
         model.load_weights(f"{workdir}/{name}.weights.h5")
         data = np.load(f"{workdir}/{name}.inputs.npz")
         x = [data[k] for k in sorted(data.files)]
-        outputs = as_list(model(x[0] if len(x) == 1 else x, training=False))
+        outputs = registry_model_test(name, model, x[0] if len(x) == 1 else x,
+                                      round_trip=False)
         np.savez(f"{workdir}/{name}.jax.npz", *outputs)
     """
 )
 
 
-def test_every_model_matches_on_jax(small_model, tmp_path):
+def test_every_model_matches_and_trains_on_jax(small_model, tmp_path):
     names = models.list_models()
     expected = {}
     for name in names:
@@ -42,17 +44,26 @@ def test_every_model_matches_on_jax(small_model, tmp_path):
         model.save_weights(tmp_path / f"{name}.weights.h5")
         np.savez(tmp_path / f"{name}.inputs.npz", **{f"x{i:02d}": a for i, a in enumerate(x)})
         expected[name] = as_list(model(x[0] if len(x) == 1 else x, training=False))
-    (tmp_path / "names.json").write_text(json.dumps(names))
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=root)
-    result = subprocess.run(
-        [sys.executable, "-c", JAX_SCRIPT, str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    # XLA's CPU optimisations cost more compile time than these tiny models run.
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=root,
+               XLA_FLAGS="--xla_backend_optimization_level=0 "
+                         "--xla_llvm_disable_expensive_passes=true")
+    # Two processes, each half of the models: compiling is single-threaded.
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", JAX_SCRIPT, str(tmp_path), json.dumps(names[start::2])],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        for start in (0, 1)
+    ]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=600)
+        assert worker.returncode == 0, stderr[-3000:]
     for name in names:
         got = np.load(tmp_path / f"{name}.jax.npz")
         got = [got[k] for k in sorted(got.files, key=lambda k: int(k.split("_")[1]))]
+        assert len(got) == len(expected[name]), name
         for a, b in zip(expected[name], got):
             np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4, err_msg=name)

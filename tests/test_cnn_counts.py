@@ -1,6 +1,7 @@
 """Parameter and multiply-add counts of the classic CNNs at their papers' input and 1000 classes.
 
-Each model is built once (the counts are cached, the model is not); the heaviest builds run in
+Each model is built once per session (`full_model`, shared with the model test files); the
+heaviest builds run in
 the slow tier, while AlexNet, VGG16, GoogLeNet, SqueezeNet and the ResNet-50s stay in the default.
 """
 
@@ -9,7 +10,8 @@ import math
 
 import pytest
 
-from garden import models, tools
+from garden import tools
+from tests.harness.models import full_model
 
 slow = pytest.mark.slow
 
@@ -17,7 +19,7 @@ slow = pytest.mark.slow
 @functools.lru_cache(maxsize=None)
 def counts(name, **kwargs):
     """(parameters, trainable parameters, multiply-adds by `garden.tools.profile`) of a model."""
-    model = models.build(name, **kwargs)
+    model = full_model(name, **kwargs)
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
     return model.count_params(), trainable, tools.profile(model).multiply_adds
 
@@ -68,7 +70,7 @@ def test_trainable_parameters(name, trainable):
 
 
 def test_googlenet_parameters_with_and_without_auxiliary_heads():
-    model = models.googlenet()
+    model = full_model("googlenet")
     assert model.count_params() == 13_378_280
     assert model.without_aux_heads().count_params() == 6_998_552
 

@@ -8,13 +8,15 @@ import tensorflow as tf
 
 from garden.layers import LocalResponseNormalization
 from garden.models import GoogLeNet, googlenet
+from tests.harness.models import full_model
 
 SIZE = 65  # the smallest input the auxiliary heads accept
 
 
 @pytest.fixture(scope="module")
 def table_1_net():
-    return googlenet(aux_heads=False)
+    """The inference network of the full GoogLeNet (shared with tests/test_cnn_counts.py)."""
+    return full_model("googlenet").without_aux_heads()
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,8 @@ def test_dropout_mlp_has_input_dropout_and_keeps_weights_within_max_norm():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"depth": 0}, "depth=0"), ({"width": 2.5}, "width=2.5"), ({"dropout": 1.0}, "dropout=1.0")],
+    [({"depth": 0}, "depth=0"), ({"depth": True}, "depth=True"), ({"width": 2.5}, "width=2.5"),
+     ({"dropout": 1.0}, "dropout=1.0"), ({"classes": "10"}, "classes='10'")],
 )
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -1,10 +1,12 @@
-"""MobileNet v1 against the paper's Table 6 and keras.applications.MobileNet."""
+"""MobileNet v1 against the paper's Table 6, and weights from files (the keras.applications
+weight order is tests/test_registry.py's)."""
 
 import keras
 import numpy as np
 import pytest
 
 from garden.models import mobilenet_v1
+from tests.harness.models import full_model
 
 
 @pytest.mark.parametrize(
@@ -14,50 +16,24 @@ from garden.models import mobilenet_v1
     [(1.0, 4_253_864), (0.75, 2_601_976), (0.5, 1_342_536), (0.25, 475_544)],
 )
 def test_parameter_count_at_224(alpha, params):
-    assert mobilenet_v1(alpha=alpha).count_params() == params
+    assert full_model("mobilenet_v1", alpha=alpha).count_params() == params
 
 
 @pytest.fixture(scope="module")
-def twins():
-    """garden's and keras.applications' MobileNet at alpha 0.5, 64x64, 7 classes."""
-    kwargs = dict(alpha=0.5, input_shape=(64, 64, 3), classes=7)
-    return mobilenet_v1(**kwargs), keras.applications.MobileNet(weights=None, **kwargs)
-
-
-def test_keras_applications_weights_load_in_order(twins):
-    ours, reference = twins
-    assert [w.shape for w in ours.weights] == [w.shape for w in reference.weights]
-    ours.set_weights(reference.get_weights())
-    x = np.random.default_rng(0).random((3, 64, 64, 3), dtype=np.float32)
-    np.testing.assert_array_equal(ours(x), reference(x))
+def reference():
+    """keras.applications' MobileNet at alpha 0.5, 64x64, 7 classes."""
+    return keras.applications.MobileNet(weights=None, alpha=0.5, input_shape=(64, 64, 3),
+                                        classes=7)
 
 
 @pytest.mark.parametrize("filename", ["ref.weights.h5", "ref.h5"])
-def test_weights_from_a_local_file(twins, tmp_path, filename):
-    _, reference = twins
+def test_weights_from_a_local_file(reference, tmp_path, filename):
     path = tmp_path / filename
     # ".h5" is the legacy whole-model format keras.applications' ImageNet files use.
     reference.save_weights(path) if filename.endswith(".weights.h5") else reference.save(path)
     ours = mobilenet_v1(alpha=0.5, input_shape=(64, 64, 3), classes=7, weights=str(path))
     x = np.random.default_rng(1).random((2, 64, 64, 3), dtype=np.float32)
     np.testing.assert_array_equal(ours(x), reference(x))
-
-
-def test_imagenet_delegates_to_keras_applications(monkeypatch):
-    calls, references = [], []
-
-    def fake_mobilenet(**kwargs):
-        calls.append(kwargs)
-        references.append(keras.applications.mobilenet.MobileNet(**{**kwargs, "weights": None}))
-        return references[-1]
-
-    monkeypatch.setattr(keras.applications, "MobileNet", fake_mobilenet)
-    model = mobilenet_v1(alpha=0.25, input_shape=(128, 128, 3), include_top=False,
-                         weights="imagenet")
-    assert calls == [dict(input_shape=(128, 128, 3), alpha=0.25, include_top=False,
-                          weights="imagenet")]
-    for a, b in zip(model.get_weights(), references[0].get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)
 
 
 def test_feature_extractor_and_logits():
@@ -79,6 +55,8 @@ def test_input_tensor_is_used():
     "kwargs, message",
     [
         (dict(alpha=0), "alpha=0"),
+        (dict(alpha="0.5"), "alpha='0.5'"),
+        (dict(dropout="0.1"), "dropout='0.1'"),
         (dict(input_shape=(16, 16, 3)), "at least 32"),
         (dict(weights="no/such/file.h5"), "weights='no/such/file.h5'"),
         (dict(weights="imagenet", classes=10), "classes=10"),

@@ -1,19 +1,21 @@
 """The registry, and the checks every registered model gets (as timm's test_models does).
 
-A model is covered here the moment it is registered: it builds small, its forward pass has the
-right shape and no NaN, every trainable weight receives a gradient, and it survives a `.keras`
-round trip with safe mode on.
+A model is covered here the moment it is registered: its depth-reduced test instance
+(`ModelEntry.build_small`) passes `run_model_test` (forward shape and no NaN, a nonzero gradient
+for every trainable weight, a `.keras` round trip with safe mode on, a fit step); a classifier
+documents and checks the keras.applications contract; an entry with `keras_application` data has
+that model's weights in its order.
 """
 
 import inspect
+import re
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from garden import models
-from tests.helpers import as_list, random_inputs
+from tests.harness.models import registry_model_test
 
 ALL_MODELS = models.list_models()
 
@@ -57,51 +59,110 @@ def test_info_reports_paper_and_parameters():
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_entry_is_documented(name):
     entry = models.get_entry(name)
-    assert inspect.getdoc(entry.builder), f"{name} has no docstring"
+    doc = inspect.getdoc(entry.builder)
+    assert doc, f"{name} has no docstring"
     assert set(entry.small_kwargs) <= set(entry.arguments)
+    # Every argument is documented (Google style), for `help()` and the docs site.
+    for argument in entry.arguments:
+        assert re.search(rf"^    {argument}: ", doc, flags=re.MULTILINE), (name, argument)
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)
-def test_forward(name, small_model):
-    model = small_model(name)
-    outputs = as_list(model(random_inputs(model), training=False))
-    for out, symbolic in zip(outputs, model.outputs):
-        assert all(d is None or d == n for d, n in zip(symbolic.shape[1:], out.shape[1:]))
-        assert out.ndim == len(symbolic.shape)
-    for out in outputs:
-        assert np.all(np.isfinite(out)), f"{name} produced NaN or inf"
+def test_model(name, small_model):
+    """Forward, backward to every weight, `.keras` round trip and a fit step (the harness),
+    on the depth-reduced test instance."""
+    registry_model_test(name, small_model(name))
+
+
+CLASSIFIERS = [name for name in ALL_MODELS if "include_top" in models.get_entry(name).arguments]
+
+
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_classifier_contract_is_documented_and_checked(name):
     entry = models.get_entry(name)
-    if entry.task == "classification" and "classes" in entry.small_kwargs:
-        assert outputs[0].shape == (2, entry.small_kwargs["classes"])
+    contract = ["include_top", "weights", "input_tensor", "input_shape", "pooling", "classes",
+                "classifier_activation", "name"]
+    assert entry.arguments[-8:] == contract
+    doc = inspect.getdoc(entry.builder)
+    documented = re.findall(r"^    (\w+): ", doc, flags=re.MULTILINE)
+    assert documented == entry.arguments, f"{name} documents {documented}"
+    assert inspect.signature(entry.builder).parameters["name"].default == name
+    with pytest.raises(ValueError, match=f"{name} does not accept argument\\(s\\) alfa"):
+        entry.builder(alfa=1)
+    with pytest.raises(ValueError, match="include_top='yes'"):
+        entry.builder(include_top="yes")
+    with pytest.raises(ValueError, match="classes=2.0"):
+        entry.builder(classes=2.0)
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
-def test_backward_reaches_every_weight(name, small_model):
-    model = small_model(name)
-    x = random_inputs(model)
-    with tf.GradientTape() as tape:
-        outputs = model(x, training=True)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        # A fixed random projection of every output: its gradient reaches all weights that
-        # influence the output, unlike a sum of softmax probabilities (constant 1).
-        loss = sum(
-            tf.reduce_sum(o * tf.random.stateless_normal(tf.shape(o), seed=(1, i)))
-            for i, o in enumerate(outputs)
-        )
-    grads = tape.gradient(loss, model.trainable_weights)
-    missing = [w.path for w, g in zip(model.trainable_weights, grads) if g is None]
-    assert not missing, f"no gradient reaches {missing}"
-    zero = [w.path for w, g in zip(model.trainable_weights, grads) if not np.any(g.numpy())]
-    assert not zero, f"gradient is exactly zero for {zero}"
+@pytest.mark.parametrize("name", ["vgg11", "alexnet", "googlenet"])
+def test_a_flattening_top_needs_a_fixed_size(name):
+    with pytest.raises(ValueError, match="fixed"):
+        models.build(name, input_shape=(None, None, 3))
+    features = models.build(name, include_top=False, pooling="avg", input_shape=(None, None, 3))
+    assert features.input_shape == (None, None, None, 3)
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
-def test_keras_file_round_trip(name, small_model, tmp_path):
-    model = small_model(name)
-    x = random_inputs(model)
-    path = tmp_path / f"{name}.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path, safe_mode=True)
-    for a, b in zip(as_list(model(x, training=False)), as_list(loaded(x, training=False))):
-        np.testing.assert_array_equal(a, b)
-    assert loaded.count_params() == model.count_params()
+@pytest.mark.parametrize(
+    "name, kwargs, message",
+    [
+        ("mobilenet_v1", {"alpha": "0.5"}, "alpha='0.5'"),
+        ("mobilenet_v1", {"depth_multiplier": 1.5}, "depth_multiplier=1.5"),
+        ("resnet18", {"shortcuts": "no"}, "shortcuts='no'"),
+        ("googlenet", {"aux_loss_weight": "0.3"}, "aux_loss_weight='0.3'"),
+        ("selu_mlp", {"depth": True}, "depth=True"),
+        ("capsnet", {"decoder": 1}, "decoder=1"),
+        ("deeplab", {"dropout": 1.5}, "dropout=1.5"),
+    ],
+)
+def test_wrong_types_are_value_errors_naming_argument_and_allowed(name, kwargs, message):
+    with pytest.raises(ValueError, match=f"{message} is not allowed: use "):
+        models.build(name, **kwargs)
+
+
+KERAS_APPLICATIONS = [name for name in ALL_MODELS if models.get_entry(name).keras_application]
+SLOW_APPLICATIONS = ("resnet101", "resnet152")
+
+
+def randomise(model, seed):
+    """Random weights everywhere, batch-norm statistics included, so no detail can hide."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([
+        rng.uniform(0.5, 1.5, w.shape) if "variance" in w.path or "gamma" in w.path
+        else rng.normal(0.0, 0.05, w.shape)
+        for w in model.weights
+    ])
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.slow) if name in SLOW_APPLICATIONS else name
+    for name in KERAS_APPLICATIONS
+])
+def test_keras_applications_weights_load_in_order(name, monkeypatch):
+    """The same weights in the same order as the registry's keras.applications model, with and
+    without the top, so `weights="imagenet"` (which copies them) computes keras' network."""
+    application = getattr(keras.applications, models.get_entry(name).keras_application)
+    kwargs = dict(input_shape=(32, 32, 3), classes=7)
+    ours, reference = models.build(name, **kwargs), application(weights=None, **kwargs)
+    assert [w.path for w in ours.weights] == [w.path for w in reference.weights]
+    assert [w.shape for w in ours.weights] == [w.shape for w in reference.weights]
+    randomise(reference, seed=0)
+    ours.set_weights(reference.get_weights())
+    x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+    np.testing.assert_array_equal(ours(x), reference(x))
+
+    # weights="imagenet" asks keras.applications (here without the download) for its model.
+    calls, references = [], []
+
+    def fake_application(**kwargs):
+        calls.append(kwargs)
+        references.append(application(**{**kwargs, "weights": None}))
+        randomise(references[-1], seed=1)
+        return references[-1]
+
+    monkeypatch.setattr(keras.applications, application.__name__, fake_application)
+    features = models.build(name, include_top=False, input_shape=(32, 32, 3), weights="imagenet")
+    assert [(c["include_top"], c["weights"], c["input_shape"]) for c in calls] == [
+        (False, "imagenet", (32, 32, 3))
+    ]
+    np.testing.assert_allclose(features(x), references[0](x), rtol=1e-6)

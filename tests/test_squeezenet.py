@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from garden.models import squeezenet1_0, squeezenet1_1
+from tests.harness.models import full_model, run_model_test
 
 FIRES = [f"fire{i}" for i in range(2, 10)]
 
@@ -16,7 +17,7 @@ def module_parameters(model, prefix):
 
 @pytest.fixture(scope="module")
 def v1_0():
-    return squeezenet1_0()
+    return full_model("squeezenet1_0")
 
 
 def test_table_1_parameters_per_layer(v1_0):
@@ -78,6 +79,12 @@ def test_complex_bypass_adds_1x1_convolutions_where_widths_change():
     extra = sum(w_in * w_out + w_out for w_in, w_out in widths)
     assert complex_.count_params() == vanilla.count_params() + extra
     assert sum(isinstance(layer, keras.layers.Add) for layer in complex_.layers) == 8
+
+
+@pytest.mark.parametrize("bypass", ["simple", "complex"])
+def test_bypass_variants_pass_the_model_checks(bypass):
+    model = squeezenet1_0(bypass=bypass, input_shape=(35, 35, 3), classes=3)
+    run_model_test(model, expected_output_shape=(2, 3))
 
 
 @pytest.mark.parametrize(

@@ -1,66 +1,12 @@
-"""VGG against the paper's configurations and keras.applications.VGG16 / VGG19."""
+"""VGG against the paper's configurations (the keras.applications weight order of vgg16 and
+vgg19 is tests/test_registry.py's)."""
 
 import keras
 import numpy as np
 import pytest
 
 from garden import models
-from garden.models import vgg11, vgg11_bn, vgg16, vgg19
-
-
-@pytest.fixture(scope="module")
-def twins():
-    """garden's and keras.applications' VGG16 at 32x32 with 7 classes."""
-    kwargs = dict(input_shape=(32, 32, 3), classes=7)
-    return vgg16(**kwargs), keras.applications.VGG16(weights=None, **kwargs)
-
-
-def test_vgg16_loads_keras_applications_weights_in_order(twins):
-    ours, reference = twins
-    assert [w.path for w in ours.weights] == [w.path for w in reference.weights]
-    assert [w.shape for w in ours.weights] == [w.shape for w in reference.weights]
-    ours.set_weights(reference.get_weights())
-    x = np.random.default_rng(0).random((3, 32, 32, 3), dtype=np.float32)
-    np.testing.assert_array_equal(ours(x), reference(x))
-
-
-@pytest.fixture(scope="module")
-def feature_twins():
-    """garden's and keras.applications' VGG19 without the top, max-pooled, at 32x32."""
-    kwargs = dict(include_top=False, pooling="max", input_shape=(32, 32, 3))
-    return vgg19(**kwargs), keras.applications.VGG19(weights=None, **kwargs)
-
-
-def test_vgg19_features_load_keras_applications_weights(feature_twins):
-    ours, reference = feature_twins
-    ours.set_weights(reference.get_weights())
-    x = np.random.default_rng(1).random((2, 32, 32, 3), dtype=np.float32)
-    np.testing.assert_array_equal(ours(x), reference(x))
-
-
-def test_weights_from_a_local_file(feature_twins, tmp_path):
-    _, reference = feature_twins
-    # The legacy whole-model ".h5" format of keras.applications' ImageNet files.
-    reference.save(tmp_path / "vgg19.h5")
-    ours = vgg19(include_top=False, pooling="max", input_shape=(32, 32, 3),
-                 weights=str(tmp_path / "vgg19.h5"))
-    x = np.random.default_rng(2).random((2, 32, 32, 3), dtype=np.float32)
-    np.testing.assert_array_equal(ours(x), reference(x))
-
-
-def test_imagenet_delegates_to_keras_applications(monkeypatch):
-    calls, references = [], []
-
-    def fake_vgg19(**kwargs):
-        calls.append(kwargs)
-        references.append(keras.applications.vgg19.VGG19(**{**kwargs, "weights": None}))
-        return references[-1]
-
-    monkeypatch.setattr(keras.applications, "VGG19", fake_vgg19)
-    model = vgg19(include_top=False, input_shape=(48, 48, 3), weights="imagenet")
-    assert calls == [dict(include_top=False, weights="imagenet", input_shape=(48, 48, 3))]
-    for a, b in zip(model.get_weights(), references[0].get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)
+from garden.models import vgg11, vgg11_bn, vgg16
 
 
 @pytest.mark.parametrize(
@@ -104,6 +50,8 @@ def test_batch_norm_follows_every_convolution():
         (vgg16, dict(input_shape=(16, 16, 3)), "at least 32"),
         (vgg16, dict(weights="imagenet", classes=10), "classes=10"),
         (vgg16, dict(include_top=False, pooling="sum"), "pooling='sum'"),
+        (vgg11, dict(input_shape=(None, None, 3)), "include_top=False"),
+        (vgg11, dict(include_top=1), "include_top=1"),
     ],
 )
 def test_bad_arguments_name_the_argument(builder, kwargs, message):

@@ -26,8 +26,12 @@ class ModelEntry:
         arxiv: link to the paper.
         input_shape: the paper's default input shape (without the batch axis).
         task: what the model's output is, e.g. `"classification"`.
-        small_kwargs: arguments that build a small instance fast; the registry-driven tests and
-            the JAX-backend check build every model with these.
+        small_kwargs: public arguments of a small instance (small input, few classes).
+        keras_application: name of the `keras.applications` model with the same layers and
+            weight order (its ImageNet weights load), or None.
+        tiny: None, or a builder taking the entry's arguments that returns a depth-reduced
+            instance of the same structure (one block per stage, few filters); no public
+            argument reaches it.
     """
 
     name: str
@@ -38,6 +42,13 @@ class ModelEntry:
     input_shape: tuple
     task: str
     small_kwargs: dict
+    keras_application: str | None = None
+    tiny: Callable[..., Any] | None = None
+
+    def build_small(self):
+        """The test instance: `small_kwargs`, depth-reduced by `tiny` where the entry has it.
+        The registry-driven tests and the JAX-backend check build every model this way."""
+        return (self.tiny or self.builder)(**self.small_kwargs)
 
     @property
     def arguments(self) -> list[str]:
@@ -45,8 +56,10 @@ class ModelEntry:
         return list(inspect.signature(self.builder).parameters)
 
 
-def register_model(*, paper, year, arxiv, input_shape, task="classification", small_kwargs=None):
-    """Decorator that records a builder in the registry under its function name."""
+def register_model(*, paper, year, arxiv, input_shape, task="classification", small_kwargs=None,
+                   keras_application=None, tiny=None):
+    """Decorator that records a builder in the registry under its function name (the fields
+    are `ModelEntry`'s)."""
 
     def decorate(builder):
         name = builder.__name__
@@ -61,6 +74,8 @@ def register_model(*, paper, year, arxiv, input_shape, task="classification", sm
             input_shape=tuple(input_shape),
             task=task,
             small_kwargs=dict(small_kwargs or {}),
+            keras_application=keras_application,
+            tiny=tiny,
         )
         return builder
 
@@ -83,16 +98,20 @@ def get_entry(name) -> ModelEntry:
     return _REGISTRY[name]
 
 
-def build(name, **kwargs):
-    """Builds the registered model `name` with the builder's keyword arguments."""
-    entry = get_entry(name)
-    accepted = entry.arguments
+def check_arguments(name, accepted, kwargs):
+    """Raises `ValueError` naming the arguments of `kwargs` that `accepted` lacks, and `accepted`."""
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
         raise ValueError(
             f"{name} does not accept argument(s) {', '.join(unknown)}. "
             f"Accepted: {', '.join(accepted)}."
         )
+
+
+def build(name, **kwargs):
+    """Builds the registered model `name` with the builder's keyword arguments."""
+    entry = get_entry(name)
+    check_arguments(name, entry.arguments, kwargs)
     return entry.builder(**kwargs)
 
 
@@ -114,5 +133,5 @@ def info(name):
         "task": entry.task,
         "arguments": entry.arguments,
         "parameters": _default_param_count(name),
-        "doc": inspect.getdoc(entry.builder).splitlines()[0],
+        "doc": " ".join(inspect.getdoc(entry.builder).split("\n\n")[0].split()),
     }

@@ -24,103 +24,83 @@ The convolutions are He-uniform initialised (He et al. 2015), the fully connecte
 from keras import layers
 
 from garden.layers import LocalResponseNormalization
-from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
-from garden.models._registry import register_model
+from garden.models._classifier import classifier, dense_top, register_classifier
+from garden.utils.checks import check_choice
 
 KERNEL_SIZES = (11, 5, 3, 3, 3)
 VARIANTS = {
     1: dict(
         filters=(64, 192, 384, 256, 256), groups=(1, 1, 1, 1, 1), conv1_padding=2,
-        input_shape=(224, 224, 3), min_size=63,
+        input_shape=(224, 224, 3), min_size=63, fc_units=4096,
     ),
     2: dict(
         filters=(96, 256, 384, 384, 256), groups=(1, 2, 1, 2, 2), conv1_padding=0,
-        input_shape=(227, 227, 3), min_size=67,
+        input_shape=(227, 227, 3), min_size=67, fc_units=4096,
     ),
 }
-FC_UNITS = 4096
 DROPOUT = 0.5
+# Every layer, few filters (even, for the two groups) and a narrow top.
+TINY = dict(filters=(8, 16, 16, 16, 16), fc_units=32)
 
 
-@register_model(
+def _alexnet(*, groups=1, spec=None, **kwargs):
+    """Builds AlexNet; `spec` replaces entries of `VARIANTS[groups]` (tiny test instances).
+
+    Args:
+        groups: int. 1 for the single-stream network (torchvision's widths, 224x224), 2 for the
+            paper's two-GPU network with grouped convolutions (227x227, the default input for
+            it). The input is at least 63x63 and 67x67 respectively, so that the last pooling
+            has a 3x3 map; with the top, its size sets the first fully connected layer's.
+            Defaults to 1.
+    """
+    check_choice("groups", groups, tuple(VARIANTS))
+    spec = {**VARIANTS[groups], **(spec or {})}
+
+    def features(x):
+        if spec["conv1_padding"]:
+            x = layers.ZeroPadding2D(spec["conv1_padding"], name="conv1_pad")(x)
+        for i, (filters, kernel, conv_groups) in enumerate(
+            zip(spec["filters"], KERNEL_SIZES, spec["groups"]), 1
+        ):
+            x = layers.Conv2D(
+                filters,
+                kernel,
+                strides=4 if i == 1 else 1,
+                padding="valid" if i == 1 else "same",
+                groups=conv_groups,
+                activation="relu",
+                kernel_initializer="he_uniform",
+                name=f"conv{i}",
+            )(x)
+            if i in (1, 2):
+                x = LocalResponseNormalization(name=f"lrn{i}")(x)
+            if i in (1, 2, 5):
+                x = layers.MaxPooling2D(3, strides=2, name=f"pool{i}")(x)
+        return x
+
+    def top(x, classes, classifier_activation):
+        return dense_top(x, classes, classifier_activation, hidden=("fc6", "fc7"),
+                         units=spec["fc_units"], dropout=DROPOUT)
+
+    return classifier(features, top, fixed_size_top=True, default_shape=spec["input_shape"],
+                      min_size=spec["min_size"], **kwargs)
+
+
+@register_classifier(
+    _alexnet,
     paper="Krizhevsky et al., ImageNet Classification with Deep CNNs",
     year=2012,
     arxiv="https://papers.nips.cc/paper/4824-imagenet-classification-with-deep-convolutional-neural-networks",
     input_shape=(224, 224, 3),
-    small_kwargs={"input_shape": (63, 63, 3), "include_top": False, "pooling": "avg"},
+    small_kwargs={"input_shape": (63, 63, 3), "classes": 5},
+    tiny=TINY,
 )
-def alexnet(
-    groups=1,
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="alexnet",
-):
+def alexnet(**kwargs):
     """AlexNet (Krizhevsky et al. 2012), single-stream or the paper's two-group network.
-
-    Args:
-        groups: int. 1 for the single-stream network (torchvision's widths, 224x224), 2 for the
-            paper's two-GPU network with grouped convolutions (227x227). Defaults to 1.
-        include_top: bool. Whether to add the three fully connected layers. Defaults to True.
-        weights: None or the path to a weights file.
-        input_tensor: optional Keras tensor to use as the image input.
-        input_shape: (height, width, channels). Defaults to (224, 224, 3) for `groups=1` and
-            (227, 227, 3) for `groups=2`; at least 63x63 and 67x67 respectively, so that the
-            last pooling has a 3x3 map. With `include_top`, the first fully connected layer's
-            size depends on it.
-        pooling: None, "avg" or "max": pooling of the features when `include_top=False`.
-        classes: int. Number of classes. Defaults to 1000.
-        classifier_activation: activation of the output layer; None returns logits.
-        name: str. Model name.
 
     Example:
     >>> model = alexnet(groups=2, input_shape=(67, 67, 3), classes=10)
     >>> model.output_shape
     (None, 10)
     """
-    if groups not in VARIANTS:
-        raise ValueError(
-            f"groups={groups!r} is not allowed: use 1 (single stream) or 2 (the paper's two GPUs)."
-        )
-    check_classifier_args(
-        include_top=include_top, weights=weights, pooling=pooling, classes=classes
-    )
-    spec = VARIANTS[groups]
-    img, inputs = image_input(
-        input_shape, input_tensor, default_shape=spec["input_shape"], min_size=spec["min_size"]
-    )
-
-    x = img
-    if spec["conv1_padding"]:
-        x = layers.ZeroPadding2D(spec["conv1_padding"], name="conv1_pad")(x)
-    for i, (filters, kernel, conv_groups) in enumerate(
-        zip(spec["filters"], KERNEL_SIZES, spec["groups"]), 1
-    ):
-        x = layers.Conv2D(
-            filters,
-            kernel,
-            strides=4 if i == 1 else 1,
-            padding="valid" if i == 1 else "same",
-            groups=conv_groups,
-            activation="relu",
-            kernel_initializer="he_uniform",
-            name=f"conv{i}",
-        )(x)
-        if i in (1, 2):
-            x = LocalResponseNormalization(name=f"lrn{i}")(x)
-        if i in (1, 2, 5):
-            x = layers.MaxPooling2D(3, strides=2, name=f"pool{i}")(x)
-
-    if include_top:
-        x = layers.Flatten(name="flatten")(x)
-        for fc in ("fc6", "fc7"):
-            x = layers.Dense(FC_UNITS, activation="relu", name=fc)(x)
-            x = layers.Dropout(DROPOUT, name=f"{fc}_dropout")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = global_pool(x, pooling)
-    return finish(inputs, x, name=name, weights=weights)
+    return _alexnet(**kwargs)

@@ -15,10 +15,10 @@ import keras
 from keras import layers, ops
 
 from garden.layers import CapsuleLayer, Length, Mask, PrimaryCapsules
-from garden.utils.serialization import serializable
-from garden.utils.checks import check_int, check_ints
 from garden.models._classifier import image_input
 from garden.models._registry import register_model
+from garden.utils.checks import check_bool, check_int, check_ints, check_number
+from garden.utils.serialization import serializable
 
 RECONSTRUCTION_WEIGHT = 0.0005
 
@@ -155,6 +155,8 @@ def capsnet(
                        ("primary_capsules", primary_capsules), ("primary_dim", primary_dim),
                        ("capsule_dim", capsule_dim), ("classes", classes)):
         check_int(arg, value)
+    check_bool("decoder", decoder)
+    check_number("reconstruction_weight", reconstruction_weight, minimum=0)
     decoder_units = check_ints("decoder_units", decoder_units)
     img, inputs = image_input(input_shape, input_tensor, default_shape=(28, 28, 1), min_size=17)
     # He initialisation for the ReLU layer: with Keras's default Glorot (fan-out 256 x 81) the

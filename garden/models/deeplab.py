@@ -24,7 +24,7 @@ from keras import layers
 
 from garden.layers import ASPP, ASPPv3
 from garden.layers.aspp import RATES_L, RATES_V3
-from garden.utils.checks import check_int, check_ints
+from garden.utils.checks import check_choice, check_int, check_ints, check_rate
 from garden.models._registry import build, register_model
 
 ASPP_VERSIONS = ("v2", "v3")
@@ -165,9 +165,9 @@ def deeplab(
     >>> model.output_shape
     (None, 64, 64, 4)
     """
-    if aspp not in ASPP_VERSIONS:
-        raise ValueError(f"aspp={aspp!r} is not allowed: use one of {ASPP_VERSIONS}.")
+    check_choice("aspp", aspp, ASPP_VERSIONS)
     check_int("classes", classes)
+    check_rate("dropout", dropout)
     if rates is None:
         rates = RATES_L if aspp == "v2" else tuple(r * 16 // min(output_stride, 16)
                                                    for r in RATES_V3)

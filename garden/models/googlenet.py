@@ -33,9 +33,9 @@ import keras
 from keras import layers
 
 from garden.layers import LocalResponseNormalization
+from garden.models._classifier import classifier, register_classifier
 from garden.utils import serializable
-from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
-from garden.models._registry import register_model
+from garden.utils.checks import check_bool, check_number
 
 # Filters of each inception module (Table 1): #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5,
 # pool proj. A 3x3/2 max pooling precedes 4a and 5a.
@@ -58,6 +58,9 @@ AUX_DROPOUT = 0.7
 AUX_LOSS_WEIGHT = 0.3
 # The auxiliary heads' 5x5 pooling needs a 5x5 map at 4a, whose stride is 16.
 AUX_MIN_SIZE = 65
+# Every module and head, with an eighth of the inception modules' filters.
+TINY = dict(inceptions={m: tuple(max(1, f // 8) for f in filters)
+                        for m, filters in INCEPTIONS.items()})
 
 
 @serializable
@@ -88,11 +91,7 @@ class GoogLeNet(keras.Model):
 
     def __init__(self, *args, aux_loss_weight=AUX_LOSS_WEIGHT, **kwargs):
         super().__init__(*args, **kwargs)
-        if not isinstance(aux_loss_weight, (int, float)) or aux_loss_weight < 0:
-            raise ValueError(
-                f"aux_loss_weight={aux_loss_weight!r} is not allowed: use a number >= 0."
-            )
-        self.aux_loss_weight = aux_loss_weight
+        self.aux_loss_weight = check_number("aux_loss_weight", aux_loss_weight, minimum=0)
 
     def call(self, inputs, training=None, mask=None):
         outputs = super().call(inputs, training=training, mask=mask)
@@ -160,29 +159,9 @@ def _aux_head(x, classes, classifier_activation, batch_norm, name):
     return layers.Dense(classes, activation=classifier_activation, name=f"{name}_predictions")(x)
 
 
-@register_model(
-    paper="Szegedy et al., Going Deeper with Convolutions",
-    year=2015,
-    arxiv="https://arxiv.org/abs/1409.4842",
-    input_shape=(224, 224, 3),
-    small_kwargs={"input_shape": (AUX_MIN_SIZE, AUX_MIN_SIZE, 3), "classes": 5},
-)
-def googlenet(
-    aux_heads=True,
-    aux_loss_weight=AUX_LOSS_WEIGHT,
-    batch_norm=False,
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="googlenet",
-):
-    """GoogLeNet (Szegedy et al. 2015), with the auxiliary classifiers used in training.
-
-    6,998,552 parameters at 224x224 with 1000 classes, 13,378,280 with the auxiliary heads.
+def _googlenet(*, aux_heads=True, aux_loss_weight=AUX_LOSS_WEIGHT, batch_norm=False,
+               spec=None, **kwargs):
+    """Builds GoogLeNet; `spec` may replace `inceptions` (tiny test instances).
 
     Args:
         aux_heads: bool. Whether the top also has the two auxiliary classifiers: the model is
@@ -192,58 +171,70 @@ def googlenet(
         aux_loss_weight: float. Weight of each auxiliary classifier's loss. Defaults to 0.3.
         batch_norm: bool. Batch normalization after every convolution instead of bias and
             local response normalization. Defaults to False (the paper's network).
-        include_top: bool. Whether to add the classifier(s). Defaults to True.
-        weights: None or the path to a weights file.
-        input_tensor: optional Keras tensor to use as the image input.
-        input_shape: (height, width, channels), at least 32x32. Defaults to (224, 224, 3).
-        pooling: None, "avg" or "max": pooling of the features when `include_top=False`.
-        classes: int. Number of classes. Defaults to 1000.
-        classifier_activation: activation of the output layers; None returns logits.
-        name: str. Model name.
+    """
+    check_bool("aux_heads", aux_heads)
+    check_number("aux_loss_weight", aux_loss_weight, minimum=0)
+    check_bool("batch_norm", batch_norm)
+    inceptions = (spec or {}).get("inceptions", INCEPTIONS)
+    aux_heads = aux_heads and kwargs["include_top"]
+    taps = []  # the outputs of 4a and 4d, which the auxiliary heads read
+
+    def features(img):
+        if aux_heads and any(d is None or d < AUX_MIN_SIZE for d in img.shape[1:3]):
+            raise ValueError(
+                f"input_shape={tuple(img.shape[1:])} is not allowed for the auxiliary "
+                f"classifiers: use a fixed size of at least {AUX_MIN_SIZE}x{AUX_MIN_SIZE}, or "
+                "aux_heads=False."
+            )
+        x = _conv(img, 64, 7, batch_norm, "conv1", strides=2)
+        x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
+        if not batch_norm:
+            x = LocalResponseNormalization(**LRN, name="lrn1")(x)
+        x = _conv(x, 64, 1, batch_norm, "conv2_reduce")
+        x = _conv(x, 192, 3, batch_norm, "conv2")
+        if not batch_norm:
+            x = LocalResponseNormalization(**LRN, name="lrn2")(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
+        for module, filters in inceptions.items():
+            if module in POOL_BEFORE:
+                x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{module[0]}")(x)
+            x = _inception(x, filters, batch_norm, f"inception{module}")
+            if module in AUX_AFTER:
+                taps.append(x)
+        return x
+
+    def top(x, classes, classifier_activation):
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dropout(DROPOUT, name="dropout")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+        if not aux_heads:
+            return x
+        return [x, *(_aux_head(tap, classes, classifier_activation, batch_norm, f"aux{i}")
+                     for i, tap in enumerate(taps, 1))]
+
+    model_class = (functools.partial(GoogLeNet, aux_loss_weight=aux_loss_weight) if aux_heads
+                   else keras.Model)
+    return classifier(features, top, default_shape=(224, 224, 3), min_size=32,
+                      model_class=model_class, **kwargs)
+
+
+@register_classifier(
+    _googlenet,
+    paper="Szegedy et al., Going Deeper with Convolutions",
+    year=2015,
+    arxiv="https://arxiv.org/abs/1409.4842",
+    input_shape=(224, 224, 3),
+    small_kwargs={"input_shape": (AUX_MIN_SIZE, AUX_MIN_SIZE, 3), "classes": 5},
+    tiny=TINY,
+)
+def googlenet(**kwargs):
+    """GoogLeNet (Szegedy et al. 2015), with the auxiliary classifiers used in training.
+
+    6,998,552 parameters at 224x224 with 1000 classes, 13,378,280 with the auxiliary heads.
 
     Example:
     >>> model = googlenet(aux_heads=False, input_shape=(32, 32, 3), classes=10)
     >>> model.output_shape
     (None, 10)
     """
-    check_classifier_args(
-        include_top=include_top, weights=weights, pooling=pooling, classes=classes
-    )
-    img, inputs = image_input(input_shape, input_tensor, default_shape=(224, 224, 3), min_size=32)
-    aux_heads = aux_heads and include_top
-    if aux_heads and any(d is not None and d < AUX_MIN_SIZE for d in img.shape[1:3]):
-        raise ValueError(
-            f"input_shape={tuple(img.shape[1:])} is too small for the auxiliary classifiers: "
-            f"use at least {AUX_MIN_SIZE}x{AUX_MIN_SIZE}, or aux_heads=False."
-        )
-
-    x = _conv(img, 64, 7, batch_norm, "conv1", strides=2)
-    x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
-    if not batch_norm:
-        x = LocalResponseNormalization(**LRN, name="lrn1")(x)
-    x = _conv(x, 64, 1, batch_norm, "conv2_reduce")
-    x = _conv(x, 192, 3, batch_norm, "conv2")
-    if not batch_norm:
-        x = LocalResponseNormalization(**LRN, name="lrn2")(x)
-    x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
-    aux_outputs = []
-    for module, filters in INCEPTIONS.items():
-        if module in POOL_BEFORE:
-            x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{module[0]}")(x)
-        x = _inception(x, filters, batch_norm, f"inception{module}")
-        if aux_heads and module in AUX_AFTER:
-            aux_name = f"aux{len(aux_outputs) + 1}"
-            aux_outputs.append(_aux_head(x, classes, classifier_activation, batch_norm, aux_name))
-
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dropout(DROPOUT, name="dropout")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = global_pool(x, pooling)
-    if not aux_heads:
-        return finish(inputs, x, name=name, weights=weights)
-    return finish(
-        inputs, [x, *aux_outputs], name=name, weights=weights,
-        model_class=functools.partial(GoogLeNet, aux_loss_weight=aux_loss_weight),
-    )
+    return _googlenet(**kwargs)

@@ -25,6 +25,7 @@ from keras import layers
 
 from garden.layers.swish import Swish
 from garden.models._registry import register_model
+from garden.utils.checks import check_int, check_ints, check_number, check_rate
 
 SMALL = {"input_shape": (8, 8, 1), "depth": 3, "width": 16, "classes": 5}
 
@@ -40,17 +41,13 @@ def _mlp(
     input_shape, classes, classifier_activation, name,
 ):
     """Builds a plain MLP; SELU gets AlphaDropout, every other activation Dropout."""
-    if not isinstance(depth, int) or depth < 1:
-        raise ValueError(f"depth={depth!r} is not allowed: use an int >= 1.")
-    if not isinstance(width, int) or width < 1:
-        raise ValueError(f"width={width!r} is not allowed: use an int >= 1.")
-    if not isinstance(classes, int) or classes < 1:
-        raise ValueError(f"classes={classes!r} is not allowed: use a positive integer.")
-    for argument, rate in (("dropout", dropout), ("input_dropout", input_dropout)):
-        if not 0 <= rate < 1:
-            raise ValueError(f"{argument}={rate!r} is not allowed: use a rate in [0, 1).")
-    if not max_norm >= 0:
-        raise ValueError(f"max_norm={max_norm!r} is not allowed: use a norm >= 0 (0: none).")
+    check_int("depth", depth)
+    check_int("width", width)
+    check_int("classes", classes)
+    check_rate("dropout", dropout)
+    check_rate("input_dropout", input_dropout)
+    check_number("max_norm", max_norm, minimum=0)
+    input_shape = check_ints("input_shape", input_shape)
 
     dropout_layer = layers.AlphaDropout if activation == "selu" else layers.Dropout
     constraint = keras.constraints.MaxNorm(max_norm) if max_norm else None

@@ -11,11 +11,10 @@ like those weights, the activations are ReLU6 and stride-2 depthwise convolution
 bottom/right only.
 """
 
-import keras
 from keras import layers
 
-from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
-from garden.models._registry import register_model
+from garden.models._classifier import classifier, register_classifier
+from garden.utils.checks import check_int, check_number, check_rate
 
 # (pointwise filters, stride) of the 13 depthwise-separable blocks, Table 1 of the paper.
 BLOCKS = (
@@ -35,7 +34,8 @@ BLOCKS = (
 )
 STEM_FILTERS = 32
 IMAGENET_ALPHAS = (0.25, 0.5, 0.75, 1.0)
-IMAGENET_SIZES = (128, 160, 192, 224)
+# The stride-1 blocks once each between the strides, few filters.
+TINY = dict(stem_filters=8, blocks=((8, 1), (16, 2), (16, 1), (32, 2), (32, 2), (64, 2), (64, 1)))
 
 
 def _separable_block(x, filters, stride, depth_multiplier, block_id):
@@ -57,88 +57,67 @@ def _separable_block(x, filters, stride, depth_multiplier, block_id):
     return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
 
-@register_model(
+def _mobilenet(*, alpha=1.0, depth_multiplier=1, dropout=1e-3, spec=None,
+               keras_application=None, **kwargs):
+    """Builds MobileNet v1; `spec` replaces `stem_filters` and `blocks` (tiny test instances).
+
+    Args:
+        alpha: float. Width multiplier: every layer has `alpha` times the paper's channels.
+            Defaults to 1.0 (4,253,864 parameters at 224x224 with 1000 classes). The
+            resolution multiplier of the paper is simply a smaller `input_shape`.
+        depth_multiplier: int. Channel multiplier of the depthwise convolutions. Defaults to 1.
+        dropout: float. Dropout rate before the classifier. Defaults to 0.001.
+    """
+    alpha = check_number("alpha", alpha, minimum=0, inclusive=False)
+    check_int("depth_multiplier", depth_multiplier)
+    check_rate("dropout", dropout)
+    if kwargs.get("weights") == "imagenet" and (
+        alpha not in IMAGENET_ALPHAS or depth_multiplier != 1
+    ):
+        raise ValueError(
+            f"alpha={alpha}, depth_multiplier={depth_multiplier} have no ImageNet weights: "
+            f"use alpha in {IMAGENET_ALPHAS} with depth_multiplier=1."
+        )
+    spec = {"stem_filters": STEM_FILTERS, "blocks": BLOCKS, **(spec or {})}
+
+    def features(x):
+        x = layers.Conv2D(int(spec["stem_filters"] * alpha), 3, strides=2, padding="same",
+                          use_bias=False, name="conv1")(x)
+        x = layers.BatchNormalization(name="conv1_bn")(x)
+        x = layers.ReLU(6.0, name="conv1_relu")(x)
+        for block_id, (filters, stride) in enumerate(spec["blocks"], start=1):
+            x = _separable_block(x, int(filters * alpha), stride, depth_multiplier, block_id)
+        return x
+
+    def top(x, classes, classifier_activation):
+        x = layers.GlobalAveragePooling2D(keepdims=True)(x)
+        x = layers.Dropout(dropout, name="dropout")(x)
+        x = layers.Conv2D(classes, 1, padding="same", name="conv_preds")(x)
+        x = layers.Reshape((classes,), name="reshape_2")(x)
+        return layers.Activation(classifier_activation, name="predictions")(x)
+
+    return classifier(
+        features, top, default_shape=(224, 224, 3), min_size=32,
+        keras_application=keras_application, application_kwargs={"alpha": alpha}, **kwargs,
+    )
+
+
+@register_classifier(
+    _mobilenet,
+    keras_application="MobileNet",
     paper="Howard et al., MobileNets",
     year=2017,
     arxiv="https://arxiv.org/abs/1704.04861",
     input_shape=(224, 224, 3),
     small_kwargs={"alpha": 0.25, "input_shape": (32, 32, 3), "classes": 5},
+    tiny=TINY,
 )
-def mobilenet_v1(
-    alpha=1.0,
-    depth_multiplier=1,
-    dropout=1e-3,
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="mobilenet_v1",
-):
+def mobilenet_v1(**kwargs):
     """MobileNet v1 (Howard et al. 2017) with width multiplier `alpha`.
-
-    Args:
-        alpha: float. Width multiplier: every layer has `alpha` times the paper's channels.
-            Defaults to 1.0 (4,253,864 parameters at 224x224 with 1000 classes).
-        depth_multiplier: int. Channel multiplier of the depthwise convolutions. Defaults to 1.
-        dropout: float. Dropout rate before the classifier. Defaults to 0.001.
-        include_top: bool. Whether to add the 1x1-convolution classifier. Defaults to True.
-        weights: None, `"imagenet"` (downloaded by keras.applications) or a weights file path.
-        input_tensor: optional Keras tensor to use as the image input.
-        input_shape: (height, width, channels), at least 32x32. Defaults to (224, 224, 3).
-            The resolution multiplier of the paper is simply a smaller input.
-        pooling: None, "avg" or "max": pooling of the features when `include_top=False`.
-        classes: int. Number of classes. Defaults to 1000.
-        classifier_activation: activation of the output layer; None returns logits.
-        name: str. Model name.
 
     Example:
     >>> model = mobilenet_v1(alpha=0.5, input_shape=(96, 96, 3), classes=10)
     >>> model.output_shape
     (None, 10)
     """
-    check_classifier_args(
-        include_top=include_top, weights=weights, pooling=pooling, classes=classes, imagenet=True
-    )
-    if not alpha > 0:
-        raise ValueError(f"alpha={alpha!r} is not allowed: use a positive width multiplier.")
-    if not isinstance(depth_multiplier, int) or depth_multiplier < 1:
-        raise ValueError(f"depth_multiplier={depth_multiplier!r} is not allowed: use an int >= 1.")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout={dropout!r} is not allowed: use a rate in [0, 1).")
-    if weights == "imagenet" and (alpha not in IMAGENET_ALPHAS or depth_multiplier != 1):
-        raise ValueError(
-            f"alpha={alpha}, depth_multiplier={depth_multiplier} have no ImageNet weights: "
-            f"use alpha in {IMAGENET_ALPHAS} with depth_multiplier=1."
-        )
-
-    img, inputs = image_input(input_shape, input_tensor, default_shape=(224, 224, 3), min_size=32)
-    x = layers.Conv2D(
-        int(STEM_FILTERS * alpha), 3, strides=2, padding="same", use_bias=False, name="conv1"
-    )(img)
-    x = layers.BatchNormalization(name="conv1_bn")(x)
-    x = layers.ReLU(6.0, name="conv1_relu")(x)
-    for block_id, (filters, stride) in enumerate(BLOCKS, start=1):
-        x = _separable_block(x, int(filters * alpha), stride, depth_multiplier, block_id)
-
-    if include_top:
-        x = layers.GlobalAveragePooling2D(keepdims=True)(x)
-        x = layers.Dropout(dropout, name="dropout")(x)
-        x = layers.Conv2D(classes, 1, padding="same", name="conv_preds")(x)
-        x = layers.Reshape((classes,), name="reshape_2")(x)
-        x = layers.Activation(classifier_activation, name="predictions")(x)
-    else:
-        x = global_pool(x, pooling)
-
-    def imagenet_reference():
-        size = img.shape[1] if img.shape[1] in IMAGENET_SIZES else 224
-        return keras.applications.MobileNet(
-            input_shape=(size, size, 3),
-            alpha=alpha,
-            include_top=include_top,
-            weights="imagenet",
-        )
-
-    return finish(inputs, x, name=name, weights=weights, imagenet_reference=imagenet_reference)
+    return _mobilenet(**kwargs)

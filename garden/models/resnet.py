@@ -35,22 +35,6 @@ feature maps a detection or segmentation head takes; `garden.models.with_output_
 the ImageNet variants dense for DeepLab, replacing strides by dilation with every weight's shape
 kept, so ImageNet weights still load.
 
-Arguments shared by the entry points:
-    shortcuts: bool. Whether blocks have their shortcut connections. Defaults to True.
-    zero_init_residual: bool. Initialise each block's last batch-normalization scale to zero,
-        so every residual block starts as the identity. Defaults to False.
-    include_top: bool. Whether to add global average pooling and the classifier.
-        Defaults to True.
-    weights: None or the path to a weights file; `resnet50`, `resnet101` and `resnet152` also
-        accept `"imagenet"` (downloaded by keras.applications).
-    input_tensor: optional Keras tensor to use as the image input.
-    input_shape: (height, width, channels). Defaults to (224, 224, 3), at least 32x32 (CIFAR
-        networks: (32, 32, 3), at least 8x8).
-    pooling: None, "avg" or "max": pooling of the features when `include_top=False`.
-    classes: int. Number of classes. Defaults to 1000 (CIFAR networks: 10).
-    classifier_activation: activation of the output layer; None returns logits.
-    name: str. Model name.
-
 Example:
 >>> model = resnet18(input_shape=(32, 32, 3), classes=10)
 >>> model.output_shape
@@ -60,12 +44,11 @@ Example:
 (None, 2, 2, 2048)
 """
 
-import keras
 from keras import layers
 
 from garden.layers import ZeroPaddingShortcut
-from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
-from garden.models._registry import register_model
+from garden.models._classifier import classifier, register_classifier
+from garden.utils.checks import check_bool
 
 IMAGENET = dict(widths=(64, 128, 256, 512), stem="7x7", shortcut="projection", conv_bias=False,
                 stride_in_1x1=False)
@@ -84,7 +67,9 @@ RESNETS = {
     "resnet56": dict(CIFAR, block="basic", depths=(9, 9, 9)),
     "resnet110": dict(CIFAR, block="basic", depths=(18, 18, 18)),
 }
-IMAGENET_MODELS = {"resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152"}
+# One block per stage, narrow stages; the stem keeps its layers with the first stage's width.
+TINY_IMAGENET = dict(depths=(1, 1, 1, 1), widths=(8, 16, 32, 64))
+TINY_CIFAR = dict(depths=(1, 1, 1), widths=(4, 8, 16))
 EXPANSION = 4  # of bottleneck blocks
 BN_EPSILON = 1.001e-5
 BN_MOMENTUM = 0.9
@@ -95,8 +80,9 @@ IMAGENET_PAPER = dict(
     arxiv="https://arxiv.org/abs/1512.03385",
     input_shape=(224, 224, 3),
     small_kwargs={"input_shape": (32, 32, 3), "classes": 5},
+    tiny=TINY_IMAGENET,
 )
-CIFAR_PAPER = dict(IMAGENET_PAPER, input_shape=(32, 32, 3))
+CIFAR_PAPER = dict(IMAGENET_PAPER, input_shape=(32, 32, 3), classes=10, tiny=TINY_CIFAR)
 
 
 def _conv_bn(x, filters, kernel, spec, name, strides=1, relu=True, zero_gamma=False):
@@ -146,139 +132,119 @@ def _block(x, width, stride, spec, shortcuts, zero_init_residual, name):
 def _stem(x, spec):
     """The 7x7 convolution and max pooling, tweak C's three 3x3 convolutions and max pooling, or
     the CIFAR networks' single 3x3 convolution."""
+    width = spec["widths"][0]
     if spec["stem"] == "cifar":  # one 3x3 convolution, no pooling
-        return _conv_bn(x, spec["widths"][0], 3, spec, "conv1")
+        return _conv_bn(x, width, 3, spec, "conv1")
     if spec["stem"] == "7x7":
         x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
-        x = layers.Conv2D(64, 7, strides=2, use_bias=spec["conv_bias"], name="conv1_conv")(x)
+        x = layers.Conv2D(width, 7, strides=2, use_bias=spec["conv_bias"], name="conv1_conv")(x)
         x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name="conv1_bn")(x)
         x = layers.ReLU(name="conv1_relu")(x)
-    else:  # tweak C: three 3x3 convolutions
-        x = _conv_bn(x, 32, 3, spec, "conv1_1", strides=2)
-        x = _conv_bn(x, 32, 3, spec, "conv1_2")
-        x = _conv_bn(x, 64, 3, spec, "conv1_3")
+    else:  # tweak C: three 3x3 convolutions (32, 32, 64 filters at full width)
+        x = _conv_bn(x, width // 2, 3, spec, "conv1_1", strides=2)
+        x = _conv_bn(x, width // 2, 3, spec, "conv1_2")
+        x = _conv_bn(x, width, 3, spec, "conv1_3")
     x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
     return layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
 
 
-def _resnet(
-    variant, *, shortcuts, zero_init_residual, include_top, weights,
-    input_tensor, input_shape, pooling, classes, classifier_activation, name,
-):
-    """Builds the ResNet `variant` of `RESNETS`."""
-    spec = RESNETS[variant]
-    cifar = spec["stem"] == "cifar"
-    check_classifier_args(
-        include_top=include_top, weights=weights, pooling=pooling, classes=classes,
-        imagenet=variant in IMAGENET_MODELS and shortcuts,
-    )
+def _resnet(variant, *, shortcuts=True, zero_init_residual=False, spec=None,
+            keras_application=None, **kwargs):
+    """Builds the ResNet `variant` of `RESNETS`, whose entries `spec` replaces (tiny test
+    instances).
+
+    Args:
+        shortcuts: bool. Whether blocks have their shortcut connections; False gives the
+            paper's plain network. Defaults to True.
+        zero_init_residual: bool. Initialise each block's last batch-normalization scale to
+            zero, so every residual block starts as the identity. Defaults to False.
+    """
+    check_bool("shortcuts", shortcuts)
+    check_bool("zero_init_residual", zero_init_residual)
     if zero_init_residual and not shortcuts:
         raise ValueError(
             "zero_init_residual=True is not allowed with shortcuts=False: a block whose output "
             "starts at zero would cut the network."
         )
-    img, inputs = image_input(
-        input_shape, input_tensor, default_shape=(32, 32, 3) if cifar else (224, 224, 3),
+    spec = {**RESNETS[variant], **(spec or {})}
+    cifar = spec["stem"] == "cifar"
+
+    def features(x):
+        x = _stem(x, spec)
+        for stage, (width, depth) in enumerate(zip(spec["widths"], spec["depths"])):
+            for block in range(depth):
+                x = _block(
+                    x, width, 2 if stage > 0 and block == 0 else 1, spec, shortcuts,
+                    zero_init_residual, name=f"conv{stage + 2}_block{block + 1}",
+                )
+        return x
+
+    return classifier(
+        features, default_shape=(32, 32, 3) if cifar else (224, 224, 3),
         min_size=8 if cifar else 32,
+        # Without shortcuts the ImageNet weights are another network's.
+        keras_application=keras_application if shortcuts else None, **kwargs,
     )
 
-    x = _stem(img, spec)
-    for stage, (width, depth) in enumerate(zip(spec["widths"], spec["depths"])):
-        for block in range(depth):
-            x = _block(
-                x, width, 2 if stage > 0 and block == 0 else 1, spec, shortcuts,
-                zero_init_residual, name=f"conv{stage + 2}_block{block + 1}",
-            )
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = global_pool(x, pooling)
-
-    def imagenet_reference():
-        application = getattr(keras.applications, IMAGENET_MODELS[variant])
-        return application(include_top=include_top, weights="imagenet")
-
-    return finish(inputs, x, name=name, weights=weights, imagenet_reference=imagenet_reference)
-
-
-@register_model(**IMAGENET_PAPER)
-def resnet18(shortcuts=True, zero_init_residual=False, include_top=True,
-             weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
-             classifier_activation="softmax", name="resnet18"):
+@register_classifier(_resnet, **IMAGENET_PAPER)
+def resnet18(**kwargs):
     """ResNet-18 (He et al. 2016): basic blocks, 11,689,512 trainable parameters."""
-    return _resnet("resnet18", **locals())
+    return _resnet("resnet18", **kwargs)
 
 
-@register_model(**IMAGENET_PAPER)
-def resnet34(shortcuts=True, zero_init_residual=False, include_top=True,
-             weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
-             classifier_activation="softmax", name="resnet34"):
+@register_classifier(_resnet, **IMAGENET_PAPER)
+def resnet34(**kwargs):
     """ResNet-34 (He et al. 2016): basic blocks, 21,797,672 trainable parameters."""
-    return _resnet("resnet34", **locals())
+    return _resnet("resnet34", **kwargs)
 
 
-@register_model(**IMAGENET_PAPER)
-def resnet50(shortcuts=True, zero_init_residual=False, include_top=True,
-             weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
-             classifier_activation="softmax", name="resnet50"):
+@register_classifier(_resnet, keras_application="ResNet50", **IMAGENET_PAPER)
+def resnet50(**kwargs):
     """ResNet-50 (He et al. 2016) in keras.applications.ResNet50's layout: 25,636,712
     parameters."""
-    return _resnet("resnet50", **locals())
+    return _resnet("resnet50", **kwargs)
 
 
-@register_model(**IMAGENET_PAPER)
-def resnet101(shortcuts=True, zero_init_residual=False, include_top=True,
-              weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
-              classifier_activation="softmax", name="resnet101"):
+@register_classifier(_resnet, keras_application="ResNet101", **IMAGENET_PAPER)
+def resnet101(**kwargs):
     """ResNet-101 (He et al. 2016) in keras.applications.ResNet101's layout: 44,707,176
     parameters."""
-    return _resnet("resnet101", **locals())
+    return _resnet("resnet101", **kwargs)
 
 
-@register_model(**IMAGENET_PAPER)
-def resnet152(shortcuts=True, zero_init_residual=False, include_top=True,
-              weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
-              classifier_activation="softmax", name="resnet152"):
+@register_classifier(_resnet, keras_application="ResNet152", **IMAGENET_PAPER)
+def resnet152(**kwargs):
     """ResNet-152 (He et al. 2016) in keras.applications.ResNet152's layout: 60,419,944
     parameters."""
-    return _resnet("resnet152", **locals())
+    return _resnet("resnet152", **kwargs)
 
 
-@register_model(**dict(
+@register_classifier(_resnet, **dict(
     IMAGENET_PAPER,
     paper="He et al., Bag of Tricks for Image Classification with CNNs",
     year=2019,
     arxiv="https://arxiv.org/abs/1812.01187",
 ))
-def resnet50d(shortcuts=True, zero_init_residual=False, include_top=True,
-              weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
-              classifier_activation="softmax", name="resnet50d"):
+def resnet50d(**kwargs):
     """ResNet-50-D (He et al. 2019, Bag of Tricks): tweaks B, C and D, 25,576,264 trainable
     parameters."""
-    return _resnet("resnet50d", **locals())
+    return _resnet("resnet50d", **kwargs)
 
 
-@register_model(**CIFAR_PAPER)
-def resnet20(shortcuts=True, zero_init_residual=False, include_top=True, weights=None,
-             input_tensor=None, input_shape=None, pooling=None, classes=10,
-             classifier_activation="softmax", name="resnet20"):
+@register_classifier(_resnet, **CIFAR_PAPER)
+def resnet20(**kwargs):
     """ResNet-20 for CIFAR-10 (He et al. 2016, section 4.2): 0.27M parameters."""
-    return _resnet("resnet20", **locals())
+    return _resnet("resnet20", **kwargs)
 
 
-@register_model(**CIFAR_PAPER)
-def resnet56(shortcuts=True, zero_init_residual=False, include_top=True, weights=None,
-             input_tensor=None, input_shape=None, pooling=None, classes=10,
-             classifier_activation="softmax", name="resnet56"):
+@register_classifier(_resnet, **CIFAR_PAPER)
+def resnet56(**kwargs):
     """ResNet-56 for CIFAR-10 (He et al. 2016, section 4.2): 0.85M parameters."""
-    return _resnet("resnet56", **locals())
+    return _resnet("resnet56", **kwargs)
 
 
-@register_model(**CIFAR_PAPER)
-def resnet110(shortcuts=True, zero_init_residual=False, include_top=True, weights=None,
-              input_tensor=None, input_shape=None, pooling=None, classes=10,
-              classifier_activation="softmax", name="resnet110"):
+@register_classifier(_resnet, **CIFAR_PAPER)
+def resnet110(**kwargs):
     """ResNet-110 for CIFAR-10 (He et al. 2016, section 4.2): 1.7M parameters."""
-    return _resnet("resnet110", **locals())
+    return _resnet("resnet110", **kwargs)

@@ -21,19 +21,6 @@ Initialisation follows the authors' Caffe model for conv10 (Gaussian, standard d
 and torchvision for the other convolutions (He uniform): with Keras' default (Glorot), the signal
 shrinks about 10^4-fold through the eight fire modules and the network does not train.
 
-Arguments shared by both entry points:
-    bypass: None, "simple" or "complex". Defaults to None (the vanilla network).
-    include_top: bool. Whether to add the dropout, conv10 and pooling classifier.
-        Defaults to True.
-    weights: None or the path to a weights file.
-    input_tensor: optional Keras tensor to use as the image input.
-    input_shape: (height, width, channels). Defaults to (227, 227, 3), the paper's. At least
-        35x35 for v1.0 and 31x31 for v1.1, so that the last pooling has a 3x3 map.
-    pooling: None, "avg" or "max": pooling of the features when `include_top=False`.
-    classes: int. Number of classes. Defaults to 1000.
-    classifier_activation: activation applied after the global pooling; None returns logits.
-    name: str. Model name.
-
 Example:
 >>> model = squeezenet1_1(bypass="simple", input_shape=(32, 32, 3), classes=10)
 >>> model.output_shape
@@ -43,8 +30,8 @@ Example:
 import keras
 from keras import layers
 
-from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
-from garden.models._registry import register_model
+from garden.models._classifier import classifier, register_classifier
+from garden.utils.checks import check_choice
 
 # (squeeze filters, expand filters of each of the 1x1 and 3x3 branches) of fire2..fire9.
 FIRES = {2: (16, 64), 3: (16, 64), 4: (32, 128), 5: (32, 128),
@@ -52,18 +39,21 @@ FIRES = {2: (16, 64), 3: (16, 64), 4: (32, 128), 5: (32, 128),
 # conv1 (filters, kernel size), the fire modules followed by 3x3/2 max pooling (as conv1 always
 # is), and the smallest input.
 VARIANTS = {
-    "squeezenet1_0": dict(conv1=(96, 7), pool_after=(4, 8), min_size=35),
-    "squeezenet1_1": dict(conv1=(64, 3), pool_after=(3, 5), min_size=31),
+    "squeezenet1_0": dict(conv1=(96, 7), fires=FIRES, pool_after=(4, 8), min_size=35),
+    "squeezenet1_1": dict(conv1=(64, 3), fires=FIRES, pool_after=(3, 5), min_size=31),
 }
 BYPASSES = (None, "simple", "complex")
 CONV10_STDDEV = 0.01
 DROPOUT = 0.5
+# All eight fire modules, with a quarter of their filters (so the bypasses fall where they do).
+TINY = dict(fires={i: (s // 4, e // 4) for i, (s, e) in FIRES.items()})
 
 PAPER = dict(
     paper="Iandola et al., SqueezeNet",
     year=2016,
     arxiv="https://arxiv.org/abs/1602.07360",
     input_shape=(227, 227, 3),
+    tiny=TINY,
 )
 
 
@@ -80,59 +70,56 @@ def _fire(x, squeeze, expand, name):
     return layers.Concatenate(name=f"{name}_concat")([left, right])
 
 
-def _squeezenet(
-    variant, *, bypass, include_top, weights, input_tensor, input_shape, pooling, classes,
-    classifier_activation, name,
-):
-    if bypass not in BYPASSES:
-        raise ValueError(f"bypass={bypass!r} is not allowed: use None, 'simple' or 'complex'.")
-    check_classifier_args(
-        include_top=include_top, weights=weights, pooling=pooling, classes=classes
-    )
-    spec = VARIANTS[variant]
-    img, inputs = image_input(
-        input_shape, input_tensor, default_shape=(227, 227, 3), min_size=spec["min_size"]
-    )
+def _squeezenet(variant, *, bypass=None, spec=None, **kwargs):
+    """Builds the SqueezeNet `variant` of `VARIANTS`, whose entries `spec` replaces (tiny test
+    instances). The input is at least 35x35 for v1.0 and 31x31 for v1.1, so that the last
+    pooling has a 3x3 map.
 
-    filters, kernel = spec["conv1"]
-    x = _conv(filters, kernel, "conv1", strides=2, activation="relu")(img)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
-    for index, (squeeze, expand) in FIRES.items():
-        fire_name = f"fire{index}"
-        fire = _fire(x, squeeze, expand, fire_name)
-        if bypass and x.shape[-1] == fire.shape[-1]:
-            fire = layers.Add(name=f"{fire_name}_bypass")([x, fire])
-        elif bypass == "complex":
-            shortcut = _conv(fire.shape[-1], 1, f"{fire_name}_bypass_conv")(x)
-            fire = layers.Add(name=f"{fire_name}_bypass")([shortcut, fire])
-        x = fire
-        if index in spec["pool_after"]:
-            x = layers.MaxPooling2D(3, strides=2, name=f"pool{index}")(x)
+    Args:
+        bypass: None, "simple" or "complex". Defaults to None (the vanilla network).
+    """
+    check_choice("bypass", bypass, BYPASSES)
+    spec = {**VARIANTS[variant], **(spec or {})}
 
-    if include_top:
+    def features(x):
+        filters, kernel = spec["conv1"]
+        x = _conv(filters, kernel, "conv1", strides=2, activation="relu")(x)
+        x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+        for index, (squeeze, expand) in spec["fires"].items():
+            fire_name = f"fire{index}"
+            fire = _fire(x, squeeze, expand, fire_name)
+            if bypass and x.shape[-1] == fire.shape[-1]:
+                fire = layers.Add(name=f"{fire_name}_bypass")([x, fire])
+            elif bypass == "complex":
+                shortcut = _conv(fire.shape[-1], 1, f"{fire_name}_bypass_conv")(x)
+                fire = layers.Add(name=f"{fire_name}_bypass")([shortcut, fire])
+            x = fire
+            if index in spec["pool_after"]:
+                x = layers.MaxPooling2D(3, strides=2, name=f"pool{index}")(x)
+        return x
+
+    def top(x, classes, classifier_activation):
         x = layers.Dropout(DROPOUT, name="dropout")(x)
         x = layers.Conv2D(
             classes, 1, activation="relu", name="conv10",
             kernel_initializer=keras.initializers.RandomNormal(stddev=CONV10_STDDEV),
         )(x)
         x = layers.GlobalAveragePooling2D(name="pool10")(x)
-        x = layers.Activation(classifier_activation, name="predictions")(x)
-    else:
-        x = global_pool(x, pooling)
-    return finish(inputs, x, name=name, weights=weights)
+        return layers.Activation(classifier_activation, name="predictions")(x)
+
+    return classifier(features, top, default_shape=(227, 227, 3), min_size=spec["min_size"],
+                      **kwargs)
 
 
-@register_model(**PAPER, small_kwargs={"input_shape": (35, 35, 3), "classes": 5})
-def squeezenet1_0(bypass=None, include_top=True, weights=None, input_tensor=None,
-                  input_shape=None, pooling=None, classes=1000, classifier_activation="softmax",
-                  name="squeezenet1_0"):
+@register_classifier(_squeezenet, **PAPER,
+                     small_kwargs={"input_shape": (35, 35, 3), "classes": 5})
+def squeezenet1_0(**kwargs):
     """SqueezeNet v1.0, Table 1 of Iandola et al. 2016: 1,248,424 parameters."""
-    return _squeezenet("squeezenet1_0", **locals())
+    return _squeezenet("squeezenet1_0", **kwargs)
 
 
-@register_model(**PAPER, small_kwargs={"input_shape": (32, 32, 3), "classes": 5})
-def squeezenet1_1(bypass=None, include_top=True, weights=None, input_tensor=None,
-                  input_shape=None, pooling=None, classes=1000, classifier_activation="softmax",
-                  name="squeezenet1_1"):
+@register_classifier(_squeezenet, **PAPER,
+                     small_kwargs={"input_shape": (32, 32, 3), "classes": 5})
+def squeezenet1_1(**kwargs):
     """SqueezeNet v1.1 (Iandola et al.): 1,235,496 parameters, 2.4x less computation than v1.0."""
-    return _squeezenet("squeezenet1_1", **locals())
+    return _squeezenet("squeezenet1_1", **kwargs)

@@ -14,9 +14,8 @@ import keras
 from keras import layers
 
 from garden.layers import SpatialTransformer
-from garden.utils.checks import check_int, check_ints
-from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
-from garden.models._registry import register_model
+from garden.models._classifier import classifier, dense_top, register_classifier
+from garden.utils.checks import check_bool, check_int, check_ints
 
 KERNEL_SIZE = 5
 
@@ -35,7 +34,48 @@ def localization_network(filters=(20, 20), units=50, name="localization"):
     return keras.Sequential(stack, name=name)
 
 
-@register_model(
+def _stn_classifier(*, transformer=True, output_size=None, filters=(32, 64),
+                    localization_filters=(20, 20), localization_units=50,
+                    theta_initializer="zeros", **kwargs):
+    """Builds the ST-CNN. The input is at least `2 ** len(filters)` pixels high and wide.
+
+    Args:
+        transformer: bool. Whether to put the spatial transformer in front; False gives the
+            plain CNN with the same classifier. Defaults to True.
+        output_size: (height, width) the transformer samples, or None for the input size.
+            Defaults to None.
+        filters: sequence of int. Channels of the classifier's 5x5 convolutions, each followed
+            by ReLU and 2x2 max pooling. Defaults to (32, 64).
+        localization_filters: sequence of int. Channels of the localisation network's
+            convolutions. Defaults to (20, 20).
+        localization_units: int. Width of the localisation network's dense layer. Defaults to 50.
+        theta_initializer: initializer of the kernel that maps the localisation features to the
+            affine parameters (their bias starts at the identity). Defaults to "zeros": the
+            transformer starts as the identity.
+    """
+    check_bool("transformer", transformer)
+    filters = check_ints("filters", filters)
+    localization_filters = check_ints("localization_filters", localization_filters)
+    check_int("localization_units", localization_units)
+
+    def features(x):
+        if transformer:
+            localization = localization_network(localization_filters, localization_units)
+            x = SpatialTransformer(localization, output_size=output_size,
+                                   theta_initializer=theta_initializer, name="transformer")(x)
+        for index, width in enumerate(filters, start=1):
+            x = layers.Conv2D(width, KERNEL_SIZE, padding="same", activation="relu",
+                              name=f"conv{index}")(x)
+            x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
+        return x
+
+    return classifier(features, dense_top, fixed_size_top=True, default_shape=(42, 42, 1),
+                      min_size=2 ** len(filters), **kwargs)
+
+
+@register_classifier(
+    _stn_classifier,
+    classes=10,
     paper="Jaderberg et al., Spatial Transformer Networks",
     year=2015,
     arxiv="https://arxiv.org/abs/1506.02025",
@@ -51,72 +91,12 @@ def localization_network(filters=(20, 20), units=50, name="localization"):
         "theta_initializer": "glorot_uniform",
     },
 )
-def stn_classifier(
-    transformer=True,
-    output_size=None,
-    filters=(32, 64),
-    localization_filters=(20, 20),
-    localization_units=50,
-    theta_initializer="zeros",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    name="stn_classifier",
-):
+def stn_classifier(**kwargs):
     """ST-CNN (Jaderberg et al. 2015): a spatial transformer, then a small CNN classifier.
-
-    Args:
-        transformer: bool. Whether to put the spatial transformer in front; False gives the
-            plain CNN with the same classifier. Defaults to True.
-        output_size: (height, width) the transformer samples, or None for the input size.
-            Defaults to None.
-        filters: sequence of int. Channels of the classifier's 5x5 convolutions, each followed
-            by ReLU and 2x2 max pooling. Defaults to (32, 64).
-        localization_filters: sequence of int. Channels of the localisation network's
-            convolutions. Defaults to (20, 20).
-        localization_units: int. Width of the localisation network's dense layer. Defaults to 50.
-        theta_initializer: initializer of the kernel that maps the localisation features to the
-            affine parameters (their bias starts at the identity). Defaults to "zeros": the
-            transformer starts as the identity.
-        include_top: bool. Whether to add the flatten + dense classifier. Defaults to True.
-        weights: None or the path to a weights file.
-        input_tensor: optional Keras tensor to use as the image input.
-        input_shape: (height, width, channels). Defaults to (42, 42, 1), the paper's RTS digits.
-        pooling: None, "avg" or "max": pooling of the features when `include_top=False`.
-        classes: int. Number of classes. Defaults to 10.
-        classifier_activation: activation of the output layer; None returns logits.
-        name: str. Model name.
 
     Example:
     >>> model = stn_classifier(input_shape=(42, 42, 1), classes=10)
     >>> model.output_shape
     (None, 10)
     """
-    check_classifier_args(
-        include_top=include_top, weights=weights, pooling=pooling, classes=classes
-    )
-    filters = check_ints("filters", filters)
-    localization_filters = check_ints("localization_filters", localization_filters)
-    check_int("localization_units", localization_units)
-    img, inputs = image_input(
-        input_shape, input_tensor, default_shape=(42, 42, 1), min_size=2 ** len(filters)
-    )
-    x = img
-    if transformer:
-        localization = localization_network(localization_filters, localization_units)
-        x = SpatialTransformer(localization, output_size=output_size,
-                               theta_initializer=theta_initializer, name="transformer")(x)
-    for index, width in enumerate(filters, start=1):
-        x = layers.Conv2D(width, KERNEL_SIZE, padding="same", activation="relu",
-                          name=f"conv{index}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
-    if include_top:
-        x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = global_pool(x, pooling)
-    return finish(inputs, x, name=name, weights=weights)
+    return _stn_classifier(**kwargs)

@@ -13,11 +13,12 @@ only at the end, with a sub-pixel convolution. Both work on one channel (the Y o
 default and are fully convolutional: pass `input_shape=(None, None, 1)` to run on whole images.
 """
 
+import keras
 from keras import layers
 
 from garden.layers import SubPixelConv2D
+from garden.models._classifier import image_input
 from garden.utils.checks import check_int, check_ints
-from garden.models._classifier import finish, image_input
 from garden.models._registry import register_model
 
 # Filter sizes f1-f2-f3 of the SRCNN variants in the paper (Section 4.3.2); n1 = 64, n2 = 32.
@@ -76,7 +77,7 @@ def srcnn(
     x = layers.Conv2D(filters[0], kernel_sizes[0], activation="relu", name="patch_extraction")(img)
     x = layers.Conv2D(filters[1], kernel_sizes[1], activation="relu", name="mapping")(x)
     x = layers.Conv2D(channels, kernel_sizes[2], name="reconstruction")(x)
-    return finish(inputs, x, name=name, weights=None)
+    return keras.Model(inputs, x, name=name)
 
 
 @register_model(
@@ -131,4 +132,4 @@ def espcn(
     x = layers.Conv2D(filters[1], kernel_sizes[1], padding="same", activation=activation,
                       name="conv2")(x)
     x = SubPixelConv2D(channels, scale, kernel_size=kernel_sizes[2], name="subpixel")(x)
-    return finish(inputs, x, name=name, weights=None)
+    return keras.Model(inputs, x, name=name)

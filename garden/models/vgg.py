@@ -15,156 +15,113 @@ convolutions are He-uniform initialised (He et al. 2015), which keeps the activa
 through the ReLUs: with Keras' Glorot default (or the paper's N(0, 0.01)) the signal shrinks
 layer by layer and training starts with a long plateau.
 
-Arguments shared by every entry point:
-    include_top: bool. Whether to add the three fully connected layers. Defaults to True.
-    weights: None or the path to a weights file; `vgg16` and `vgg19` also accept `"imagenet"`
-        (downloaded by keras.applications; with `include_top` the input must be 224x224x3).
-    input_tensor: optional Keras tensor to use as the image input.
-    input_shape: (height, width, channels), at least 32x32. Defaults to (224, 224, 3). With
-        `include_top`, the first fully connected layer's size depends on it.
-    pooling: None, "avg" or "max": pooling of the features when `include_top=False`.
-    classes: int. Number of classes. Defaults to 1000.
-    classifier_activation: activation of the output layer; None returns logits.
-    name: str. Model name.
-
 Example:
 >>> model = vgg11(input_shape=(32, 32, 3), classes=10)
 >>> model.output_shape
 (None, 10)
 """
 
-import keras
 from keras import layers
 
-from garden.models._classifier import check_classifier_args, finish, global_pool, image_input
-from garden.models._registry import register_model
+from garden.models._classifier import classifier, dense_top, register_classifier
 
-BLOCK_FILTERS = (64, 128, 256, 512, 512)
+BASE = dict(filters=(64, 128, 256, 512, 512), fc_units=4096, batch_norm=False)
 # Convolutions in each of the five blocks, per configuration of Table 1.
-CONVS_PER_BLOCK = {
-    "vgg11": (1, 1, 2, 2, 2),  # A
-    "vgg13": (2, 2, 2, 2, 2),  # B
-    "vgg16": (2, 2, 3, 3, 3),  # D
-    "vgg19": (2, 2, 4, 4, 4),  # E
+VGGS = {
+    "vgg11": dict(BASE, convs=(1, 1, 2, 2, 2)),  # A
+    "vgg13": dict(BASE, convs=(2, 2, 2, 2, 2)),  # B
+    "vgg16": dict(BASE, convs=(2, 2, 3, 3, 3)),  # D
+    "vgg19": dict(BASE, convs=(2, 2, 4, 4, 4)),  # E
 }
-FC_UNITS = 4096
+VGGS.update({f"{variant}_bn": dict(spec, batch_norm=True) for variant, spec in list(VGGS.items())})
 DROPOUT = 0.5
-IMAGENET_MODELS = {"vgg16": "VGG16", "vgg19": "VGG19"}
+# Every configuration's blocks, with few filters and a narrow top.
+TINY = dict(filters=(8, 16, 16, 32, 32), fc_units=32)
 
 PAPER = dict(
     paper="Simonyan & Zisserman, Very Deep Convolutional Networks",
     year=2014,
     arxiv="https://arxiv.org/abs/1409.1556",
     input_shape=(224, 224, 3),
+    small_kwargs={"input_shape": (32, 32, 3), "classes": 5},
+    tiny=TINY,
 )
-# Without the top: its two 4096-unit layers hold most of the weights even at 32x32.
-SMALL = {"input_shape": (32, 32, 3), "include_top": False, "pooling": "avg"}
 
 
-def _vgg(
-    variant,
-    *,
-    batch_norm=False,
-    include_top,
-    weights,
-    input_tensor,
-    input_shape,
-    pooling,
-    classes,
-    classifier_activation,
-    name,
-):
-    """Builds the VGG configuration `variant`, optionally with batch normalization."""
-    imagenet = variant in IMAGENET_MODELS and not batch_norm
-    check_classifier_args(
-        include_top=include_top, weights=weights, pooling=pooling, classes=classes,
-        imagenet=imagenet,
-    )
-    img, inputs = image_input(input_shape, input_tensor, default_shape=(224, 224, 3), min_size=32)
+def _vgg(variant, *, spec=None, **kwargs):
+    """Builds the VGG `variant` of `VGGS`, whose entries `spec` replaces (tiny test instances).
 
-    x = img
-    for block, (filters, convs) in enumerate(zip(BLOCK_FILTERS, CONVS_PER_BLOCK[variant]), 1):
-        for conv in range(1, convs + 1):
-            conv_name = f"block{block}_conv{conv}"
-            x = layers.Conv2D(
-                filters, 3, padding="same", activation=None if batch_norm else "relu",
-                kernel_initializer="he_uniform", name=conv_name,
-            )(x)
-            if batch_norm:
-                x = layers.BatchNormalization(name=f"{conv_name}_bn")(x)
-                x = layers.ReLU(name=f"{conv_name}_relu")(x)
-        x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
+    The input is at least 32x32; with the top, its size sets the first fully connected layer's.
+    """
+    spec = {**VGGS[variant], **(spec or {})}
 
-    if include_top:
-        x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(FC_UNITS, activation="relu", name="fc1")(x)
-        x = layers.Dropout(DROPOUT, name="fc1_dropout")(x)
-        x = layers.Dense(FC_UNITS, activation="relu", name="fc2")(x)
-        x = layers.Dropout(DROPOUT, name="fc2_dropout")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = global_pool(x, pooling)
+    def features(x):
+        for block, (filters, convs) in enumerate(zip(spec["filters"], spec["convs"]), 1):
+            for conv in range(1, convs + 1):
+                conv_name = f"block{block}_conv{conv}"
+                x = layers.Conv2D(
+                    filters, 3, padding="same", activation=None if spec["batch_norm"] else "relu",
+                    kernel_initializer="he_uniform", name=conv_name,
+                )(x)
+                if spec["batch_norm"]:
+                    x = layers.BatchNormalization(name=f"{conv_name}_bn")(x)
+                    x = layers.ReLU(name=f"{conv_name}_relu")(x)
+            x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
+        return x
 
-    def imagenet_reference():
-        application = getattr(keras.applications, IMAGENET_MODELS[variant])
-        return application(include_top=include_top, weights="imagenet", input_shape=img.shape[1:])
+    def top(x, classes, classifier_activation):
+        return dense_top(x, classes, classifier_activation, hidden=("fc1", "fc2"),
+                         units=spec["fc_units"], dropout=DROPOUT)
 
-    return finish(inputs, x, name=name, weights=weights, imagenet_reference=imagenet_reference)
+    return classifier(features, top, fixed_size_top=True, default_shape=(224, 224, 3),
+                      min_size=32, **kwargs)
 
 
-@register_model(**PAPER, small_kwargs=SMALL)
-def vgg11(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-          classes=1000, classifier_activation="softmax", name="vgg11"):
+@register_classifier(_vgg, **PAPER)
+def vgg11(**kwargs):
     """VGG-11, configuration A (Simonyan & Zisserman 2014): 132,863,336 parameters."""
-    return _vgg("vgg11", **locals())
+    return _vgg("vgg11", **kwargs)
 
 
-@register_model(**PAPER, small_kwargs=SMALL)
-def vgg13(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-          classes=1000, classifier_activation="softmax", name="vgg13"):
+@register_classifier(_vgg, **PAPER)
+def vgg13(**kwargs):
     """VGG-13, configuration B (Simonyan & Zisserman 2014): 133,047,848 parameters."""
-    return _vgg("vgg13", **locals())
+    return _vgg("vgg13", **kwargs)
 
 
-@register_model(**PAPER, small_kwargs=SMALL)
-def vgg16(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-          classes=1000, classifier_activation="softmax", name="vgg16"):
+@register_classifier(_vgg, keras_application="VGG16", **PAPER)
+def vgg16(**kwargs):
     """VGG-16, configuration D (Simonyan & Zisserman 2014): 138,357,544 parameters; loads
     keras.applications.VGG16's weights."""
-    return _vgg("vgg16", **locals())
+    return _vgg("vgg16", **kwargs)
 
 
-@register_model(**PAPER, small_kwargs=SMALL)
-def vgg19(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-          classes=1000, classifier_activation="softmax", name="vgg19"):
+@register_classifier(_vgg, keras_application="VGG19", **PAPER)
+def vgg19(**kwargs):
     """VGG-19, configuration E (Simonyan & Zisserman 2014): 143,667,240 parameters; loads
     keras.applications.VGG19's weights."""
-    return _vgg("vgg19", **locals())
+    return _vgg("vgg19", **kwargs)
 
 
-@register_model(**PAPER, small_kwargs=SMALL)
-def vgg11_bn(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-             classes=1000, classifier_activation="softmax", name="vgg11_bn"):
+@register_classifier(_vgg, **PAPER)
+def vgg11_bn(**kwargs):
     """VGG-11 (configuration A) with batch normalization after every convolution."""
-    return _vgg("vgg11", batch_norm=True, **locals())
+    return _vgg("vgg11_bn", **kwargs)
 
 
-@register_model(**PAPER, small_kwargs=SMALL)
-def vgg13_bn(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-             classes=1000, classifier_activation="softmax", name="vgg13_bn"):
+@register_classifier(_vgg, **PAPER)
+def vgg13_bn(**kwargs):
     """VGG-13 (configuration B) with batch normalization after every convolution."""
-    return _vgg("vgg13", batch_norm=True, **locals())
+    return _vgg("vgg13_bn", **kwargs)
 
 
-@register_model(**PAPER, small_kwargs=SMALL)
-def vgg16_bn(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-             classes=1000, classifier_activation="softmax", name="vgg16_bn"):
+@register_classifier(_vgg, **PAPER)
+def vgg16_bn(**kwargs):
     """VGG-16 (configuration D) with batch normalization after every convolution."""
-    return _vgg("vgg16", batch_norm=True, **locals())
+    return _vgg("vgg16_bn", **kwargs)
 
 
-@register_model(**PAPER, small_kwargs=SMALL)
-def vgg19_bn(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-             classes=1000, classifier_activation="softmax", name="vgg19_bn"):
+@register_classifier(_vgg, **PAPER)
+def vgg19_bn(**kwargs):
     """VGG-19 (configuration E) with batch normalization after every convolution."""
-    return _vgg("vgg19", batch_norm=True, **locals())
+    return _vgg("vgg19_bn", **kwargs)
