@@ -43,8 +43,11 @@ __all__ = [
 # Subpackages that register Keras-serializable classes: loaded together with any subpackage.
 _SERIALIZABLE = ("layers", "losses", "metrics", "models", "schedules", "sparsity")
 # absl's lines from before logging is configured: "WARNING: All log messages before
-# absl::InitializeLog() ..." and info lines such as "I0000 00:00:17... port.cc:153] oneDNN ...".
-_STARTUP_LINE = re.compile(r"WARNING: All log messages before absl::InitializeLog|I\d{4} ")
+# absl::InitializeLog() ...", info lines such as "I0000 00:00:17... port.cc:153] oneDNN ..." and,
+# on a machine without a GPU, "E0000 ... cuda_platform.cc:52] failed call to cuInit".
+_STARTUP_LINE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog|I\d{4} |E\d{4} .*cuInit"
+)
 
 
 @contextlib.contextmanager
@@ -72,6 +75,8 @@ def _load_keras():
     with _quiet_native_startup() if first else contextlib.nullcontext():
         for package in _SERIALIZABLE:
             importlib.import_module(f"garden.{package}")
+        if first:  # the device look-up is where CUDA reports a missing driver
+            sys.modules["tensorflow"].config.list_physical_devices("GPU")
 
 
 def __getattr__(name):
