@@ -75,8 +75,9 @@ def _load_keras():
     with _quiet_native_startup() if first else contextlib.nullcontext():
         for package in _SERIALIZABLE:
             importlib.import_module(f"garden.{package}")
-        if first:  # the device look-up is where CUDA reports a missing driver
-            sys.modules["tensorflow"].config.list_physical_devices("GPU")
+        tensorflow = sys.modules.get("tensorflow")  # not imported on the JAX backend
+        if first and tensorflow is not None:  # the device look-up reports a missing CUDA driver
+            tensorflow.config.list_physical_devices("GPU")
 
 
 def __getattr__(name):
