@@ -31,3 +31,6 @@ __all__ = [
     "Swish",
     "ZeroPaddingShortcut",
 ]
+from garden.layers.lstm import LSTMCell  # noqa: E402
+
+__all__ += ["LSTMCell"]
