@@ -34,3 +34,6 @@ __all__ = [
 from garden.layers.lstm import LSTMCell  # noqa: E402
 
 __all__ += ["LSTMCell"]
+from garden.layers.graph import DiffusionConv, GraphConv  # noqa: E402
+
+__all__ += ["DiffusionConv", "GraphConv"]

@@ -70,3 +70,6 @@ __all__ = [
     "vgg19_bn",
     "with_output_stride",
 ]
+from garden.models.graph import dcnn, gcn  # noqa: E402
+
+__all__ += ["dcnn", "gcn"]
