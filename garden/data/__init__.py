@@ -37,3 +37,6 @@ from garden.data.graphs import (  # noqa: E402
 
 __all__ += ["Graph", "diffusion_kernel", "karate", "planetoid", "stochastic_block_model",
             "write_planetoid"]
+from garden.data.text import char_encode, char_windows, python_docs  # noqa: E402
+
+__all__ += ["char_encode", "char_windows", "python_docs"]

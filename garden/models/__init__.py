@@ -73,3 +73,6 @@ __all__ = [
 from garden.models.graph import dcnn, gcn  # noqa: E402
 
 __all__ += ["dcnn", "gcn"]
+from garden.models.char_lstm import char_lstm  # noqa: E402
+
+__all__ += ["char_lstm"]
