@@ -13,12 +13,15 @@ References:
 """
 
 import dataclasses
+import functools
 import pickle
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from garden.data._registry import register_dataset
 from garden.utils.checks import check_int, check_number
 from garden.utils.files import atomic_path
 
@@ -233,3 +236,48 @@ def diffusion_kernel(adjacency, hops, threshold=None):
     return tf.sparse.reorder(tf.SparseTensor(np.concatenate(indices).astype("int64"),
                                              np.concatenate(values).astype("float32"),
                                              (1, hops + 1, *shape)))
+
+
+def graph_dataset(graph, split, edges=True, hops=None, threshold=None):
+    """One graph as a `tf.data.Dataset` of one element `((features, graph input), labels,
+    mask)` for a transductive fit: the mask (`sample_weight`) selects the split's nodes.
+
+    The graph input is the adjacency, or with `hops` the diffusion kernel (sparse with a
+    `threshold`); `edges=False` drops every edge (a GCN then is an MLP on the features).
+    """
+    import tensorflow as tf
+
+    if split not in ("train", "validation", "test"):
+        raise ValueError(f"split={split!r} is not allowed: use 'train', 'validation' or 'test'.")
+    adjacency = graph.adjacency if edges else sp.csr_matrix(graph.adjacency.shape, dtype="float32")
+    if hops is None:
+        graph_input = adjacency.toarray()
+    elif threshold is None:
+        graph_input = diffusion_kernel(adjacency, hops)
+    else:
+        kernel = diffusion_kernel(adjacency, hops, threshold)
+        graph_input = tf.sparse.reshape(kernel, kernel.dense_shape[1:])
+    labels = np.maximum(graph.labels, 0)
+    return tf.data.Dataset.from_tensors(((graph.features, graph_input), labels,
+                                         graph.mask(split)[0]))
+
+
+@functools.lru_cache(maxsize=4)
+def planetoid_sbm(**options):
+    """`stochastic_block_model(**options)` written as Planetoid files and read back with
+    `planetoid` (so the loader is what a Cora user runs)."""
+    with tempfile.TemporaryDirectory() as directory:
+        write_planetoid(stochastic_block_model(**options), directory, "sbm")
+        return planetoid(directory, "sbm")
+
+
+@register_dataset("karate", num_classes=2, nodes=34, features=34)
+def _karate(split, edges=True, hops=None, threshold=None):
+    return graph_dataset(karate(), split, edges, hops, threshold)
+
+
+@register_dataset("sbm", num_classes=7, nodes=2708, features=100)
+def _sbm(split, edges=True, hops=None, threshold=None, homophily=0.8, word_signal=0.1,
+         graph_seed=0):
+    graph = planetoid_sbm(homophily=homophily, word_signal=word_signal, seed=graph_seed)
+    return graph_dataset(graph, split, edges, hops, threshold)

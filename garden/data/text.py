@@ -4,6 +4,8 @@
 
 import numpy as np
 
+from garden.data._registry import register_dataset
+
 
 def python_docs():
     """The text of CPython's bundled help topics, in sorted topic order."""
@@ -31,3 +33,17 @@ def char_windows(ids, length, step=None):
     starts = np.arange(0, len(ids) - length - 1, step)
     windows = np.stack([ids[s: s + length + 1] for s in starts])
     return windows[:, :-1], windows[:, 1:]
+
+
+def _python_docs_dataset(split, sequence_length=100, held_out=0.1):
+    """Next-character windows of `python_docs`: the first 1 - `held_out` of the text is the
+    train split, the rest the test split; ids index the whole text's sorted characters."""
+    import tensorflow as tf
+
+    ids, _ = char_encode(python_docs())
+    cut = int(len(ids) * (1 - held_out))
+    inputs, targets = char_windows(ids[:cut] if split == "train" else ids[cut:], sequence_length)
+    return tf.data.Dataset.from_tensor_slices((inputs, targets.astype("int64")))
+
+
+register_dataset("python_docs", num_classes=103)(_python_docs_dataset)
