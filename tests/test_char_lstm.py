@@ -50,3 +50,13 @@ def test_sample_text():
         tools.sample_text(model, "a", temperature=-1, vocabulary=vocabulary)
     with pytest.raises(ValueError, match="prompt=''"):
         tools.sample_text(model, "", vocabulary=vocabulary)
+
+
+def test_python_docs_dataset_holds_out_the_end():
+    inputs, targets = next(iter(data.load("python_docs", "test", batch_size=4, shuffle=False,
+                                          sequence_length=50)))
+    assert inputs.shape == targets.shape == (4, 50)
+    text = data.python_docs()
+    _, vocabulary = data.char_encode(text)
+    start = int(len(text) * 0.9)
+    assert "".join(vocabulary[i] for i in inputs.numpy()[0]) == text[start: start + 50]

@@ -119,3 +119,31 @@ def test_planetoid_round_trip_with_the_public_split(tmp_path):
     (tmp_path / "ind.sbm.ty").unlink()
     with pytest.raises(ValueError, match=r"lacks ind\.sbm\.ty"):
         data.planetoid(tmp_path, "sbm")
+
+
+def test_graph_datasets_mask_the_split_and_drop_edges():
+    (x, a), y, mask = next(iter(data.load("karate", "train", batch_size=1)))
+    assert x.shape == a.shape == (1, 34, 34) and y.shape == mask.shape == (1, 34)
+    assert np.flatnonzero(mask.numpy()[0]).tolist() == [0, 33]
+    (_, empty), _, test_mask = next(iter(data.load("karate", "test", batch_size=1, edges=False)))
+    assert not np.any(empty.numpy()) and test_mask.numpy().sum() == 32
+    (_, kernel), _, _ = next(iter(data.load("karate", "test", batch_size=1, hops=2)))
+    assert kernel.shape == (1, 3, 34, 34)
+
+
+def test_window_early_stopping_is_kipfs_rule():
+    from garden.callbacks import WindowEarlyStopping
+
+    stopper = WindowEarlyStopping(window=3)
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.stop_training = False  # as fit sets it
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    for epoch, loss in enumerate([5.0, 4.0, 3.0, 2.0, 2.5, 2.9, 3.2]):
+        stopper.on_epoch_end(epoch, {"val_loss": loss})
+        if stopper.model.stop_training:
+            break
+    # 2.5 <= mean(4, 3, 2); 2.9 > mean(3, 2, 2.5) = 2.5: stops at epoch 5.
+    assert stopper.stopped_epoch == 5
+    with pytest.raises(ValueError, match="'val_loss' is not logged"):
+        stopper.on_epoch_end(0, {"loss": 1.0})
