@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from garden import data as garden_data
 from garden.callbacks import WindowEarlyStopping
 from garden.recipes.procedures import procedure
+from garden.recipes.results import read_history
 from garden.recipes.runner import fit
 from garden.tools import sample_text
 from garden.utils.figures import save_figure
@@ -44,13 +45,13 @@ def node_classification(run):
     if run.options["window"]:
         validation = _split(run, "validation")
         callbacks.append(WindowEarlyStopping(run.options["window"]))
-    history = model.fit(run.train_data, validation_data=validation, epochs=run.epochs,
-                        callbacks=callbacks, verbose=0)
+    model.fit(run.train_data, validation_data=validation, epochs=run.epochs,
+              callbacks=callbacks, verbose=0)
     scores = model.evaluate(run.test_data, return_dict=True, verbose=0)
     if run.options["figure"]:
         _draw_hidden(model, run)
     return {"test_accuracy": float(scores["accuracy"]), "test_loss": float(scores["loss"]),
-            "epochs": float(len(history.history["loss"]))}
+            "epochs": float(len(read_history(run.run_dir)["loss"]))}  # resumed runs too
 
 
 def _draw_hidden(model, run):
