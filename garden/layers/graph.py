@@ -159,11 +159,12 @@ class DiffusionConv(keras.layers.Layer):
 
     def call(self, inputs):
         features, kernel = inputs
-        batch, nodes, width = ops.shape(features)
-        hops = self.kernel.shape[0]
-        # P*_j X for every hop j: (batch, H + 1, N, F).
-        diffused = ops.matmul(kernel, ops.broadcast_to(ops.expand_dims(features, 1),
-                                                       (batch, hops, nodes, width)))
+        hops, width = self.kernel.shape
+        nodes = kernel.shape[-1] or ops.shape(kernel)[-1]
+        # P*_j X for every hop j as one product (batch, (H + 1) N, N) x (batch, N, F), a batch
+        # of 2-D products that a sparse kernel supports too; then (batch, H + 1, N, F).
+        stacked = ops.reshape(kernel, (-1, hops * nodes, nodes))
+        diffused = ops.reshape(ops.matmul(stacked, features), (-1, hops, nodes, width))
         if self.task == "graph":
             return self.activation(self.kernel * ops.mean(diffused, axis=2))
         return self.activation(self.kernel * ops.transpose(diffused, (0, 2, 1, 3)))
