@@ -72,7 +72,7 @@ def _draw_hidden(model, run):
     save_figure(figure, run.run_dir / "hidden.png")
 
 
-@procedure(window=10, sizes=[500, 1000, 2000, 4000], hops=2, threshold=0.01)
+@procedure(window=10, figure=False, sizes=[500, 1000, 2000, 4000], hops=2, threshold=0.01)
 def kernel_memory(run):
     """The memory of DCNN's diffusion kernel, dense (N x (H + 1) x N float32) against
     thresholded and sparse (values float32, indices int64), on stochastic-block-model graphs
