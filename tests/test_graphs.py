@@ -5,7 +5,6 @@ parameter count for Cora, the Planetoid files round trip with the public split s
 import keras
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from garden import data, layers, models
 from garden.data.graphs import batch_of_one
