@@ -3,14 +3,15 @@
 import numpy as np
 
 
-def random_inputs(model, batch=2, seed=0):
-    """Random arrays matching each of `model`'s inputs (ints in [0, 2) for integer inputs)."""
+def random_inputs(model, batch=2, seed=0, unknown=5):
+    """Random arrays matching each of `model`'s inputs (ints in [0, 2) for integer inputs,
+    floats in [0, 1) otherwise, so a graph input is a valid weighted adjacency). An axis of
+    unknown size (a sequence length, a graph's node count) gets size `unknown` in every input,
+    so a graph's features and adjacency agree."""
     rng = np.random.default_rng(seed)
     arrays = []
     for tensor in model.inputs:
-        shape = (batch, *tensor.shape[1:])
-        if None in shape:
-            raise ValueError(f"{model.name} has an input of unknown size {tensor.shape}")
+        shape = (batch, *(unknown if d is None else d for d in tensor.shape[1:]))
         if "int" in str(tensor.dtype):
             arrays.append(rng.integers(0, 2, size=shape).astype(tensor.dtype))
         else:

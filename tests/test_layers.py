@@ -47,6 +47,13 @@ CASES = {
     "Swish": (layers.Swish, dict(beta=1.5, trainable_beta=True), (2, 6), (2, 6)),
     "ZeroPaddingShortcut": (layers.ZeroPaddingShortcut, dict(filters=6, strides=2),
                             (2, 5, 4, 3), (2, 3, 2, 6)),
+    # A cell runs inside keras.layers.RNN; graph layers take [features, graph] (a list of shapes).
+    "LSTMCell": (keras.layers.RNN, dict(cell=layers.LSTMCell(3, use_peepholes=True),
+                                        return_sequences=True), (2, 4, 2), (2, 4, 3)),
+    "GraphConv": (layers.GraphConv, dict(units=3, activation="tanh"), [(2, 5, 4), (2, 5, 5)],
+                  (2, 5, 3)),
+    "DiffusionConv": (layers.DiffusionConv, dict(task="graph"), [(2, 5, 3), (2, 3, 5, 5)],
+                      (2, 3, 3)),
 }
 
 
@@ -73,12 +80,14 @@ JAX_SCRIPT = textwrap.dedent(
     report = {}
     for name in names:
         data = np.load(f"{workdir}/{name}.npz")
+        x = [data[k] for k in sorted(data.files) if k.startswith("x")]
+        x = x[0] if len(x) == 1 else x
         model = keras.saving.load_model(f"{workdir}/{name}.keras", safe_mode=True)
-        difference = float(np.max(np.abs(np.asarray(model(data["x"])) - data["y"])))
+        difference = float(np.max(np.abs(np.asarray(model(x)) - data["y"])))
         layer = model.layers[-1]
         before = [np.array(w) for w in layer.trainable_weights]
         model.compile(keras.optimizers.SGD(0.1), "mse")
-        model.fit(data["x"], data["target"], batch_size=len(data["x"]), verbose=0)
+        model.fit(x, data["target"], batch_size=len(data["target"]), verbose=0)
         unchanged = [w.path for w, old in zip(layer.trainable_weights, before)
                      if np.array_equal(np.array(w), old)]
         report[name] = {"difference": difference, "weights": len(before), "unchanged": unchanged}
@@ -89,12 +98,16 @@ JAX_SCRIPT = textwrap.dedent(
 
 def test_every_layer_on_jax_equals_tensorflow_and_trains(tmp_path):
     for name, (layer_cls, init_kwargs, input_shape, _) in CASES.items():
-        x = random_input(input_shape)
-        inputs = keras.Input(input_shape[1:])
+        if isinstance(input_shape, list):  # graph layers: non-negative, as adjacency weights
+            x = [np.abs(random_input(shape, seed=i)) for i, shape in enumerate(input_shape)]
+            inputs = [keras.Input(shape[1:]) for shape in input_shape]
+        else:
+            x, inputs = random_input(input_shape), keras.Input(input_shape[1:])
         model = keras.Model(inputs, layer_cls(**init_kwargs)(inputs))
         y = keras.ops.convert_to_numpy(model(x))
         model.save(tmp_path / f"{name}.keras")
-        np.savez(tmp_path / f"{name}.npz", x=x, y=y, target=random_input(y.shape, seed=1))
+        arrays = {f"x{i}": a for i, a in enumerate(x if isinstance(x, list) else [x])}
+        np.savez(tmp_path / f"{name}.npz", **arrays, y=y, target=random_input(y.shape, seed=1))
     env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
                TF_CPP_MIN_LOG_LEVEL="3")
     done = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(tmp_path), *CASES], env=env,

@@ -14,6 +14,7 @@ They combine with what Keras already has:
 from garden.callbacks.lr_finder import LRFinder, lr_range_test, suggest_learning_rates
 from garden.callbacks.one_cycle import OneCycle
 from garden.callbacks.plot import plot_schedule
+from garden.callbacks.window_stopping import WindowEarlyStopping
 
 __all__ = [
     "LRFinder",
@@ -21,6 +22,7 @@ __all__ = [
     "lr_range_test",
     "plot_schedule",
     "suggest_learning_rates",
+    "WindowEarlyStopping",
 ]
 
 _MOVED_TO_SCHEDULES = ("CyclicLR", "OneCycleLR", "Warmup", "linear_scaling")

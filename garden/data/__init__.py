@@ -26,3 +26,17 @@ from garden.data._registry import register_dataset
 from garden.data import distorted_digits, shapes, sr_patches  # noqa: E402, F401
 
 __all__ = ["CorruptShardError", "info", "list_datasets", "load", "prepare", "register_dataset"]
+from garden.data.graphs import (  # noqa: E402
+    Graph,
+    diffusion_kernel,
+    karate,
+    planetoid,
+    stochastic_block_model,
+    write_planetoid,
+)
+
+__all__ += ["Graph", "diffusion_kernel", "karate", "planetoid", "stochastic_block_model",
+            "write_planetoid"]
+from garden.data.text import char_encode, char_windows, python_docs  # noqa: E402
+
+__all__ += ["char_encode", "char_windows", "python_docs"]

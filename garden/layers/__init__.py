@@ -31,3 +31,9 @@ __all__ = [
     "Swish",
     "ZeroPaddingShortcut",
 ]
+from garden.layers.lstm import LSTMCell  # noqa: E402
+
+__all__ += ["LSTMCell"]
+from garden.layers.graph import DiffusionConv, GraphConv  # noqa: E402
+
+__all__ += ["DiffusionConv", "GraphConv"]

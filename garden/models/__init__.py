@@ -70,3 +70,9 @@ __all__ = [
     "vgg19_bn",
     "with_output_stride",
 ]
+from garden.models.graph import dcnn, gcn  # noqa: E402
+
+__all__ += ["dcnn", "gcn"]
+from garden.models.char_lstm import char_lstm  # noqa: E402
+
+__all__ += ["char_lstm"]

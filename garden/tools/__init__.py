@@ -82,3 +82,6 @@ __all__ = [
     "trajectory",
     "transposed_conv_arithmetic",
 ]
+from garden.tools.text import sample_text  # noqa: E402
+
+__all__ += ["sample_text"]
