@@ -21,8 +21,10 @@ classes = data.info("digits")["num_classes"]  # 10
 from garden.data._pipeline import info, list_datasets, load, prepare
 from garden.data._records import CorruptShardError
 from garden.data._registry import register_dataset
+from garden.data.segmentation import crop_to_output, unet_weight_map
 
 # Generated datasets, registered on import.
 from garden.data import distorted_digits, shapes, sr_patches  # noqa: E402, F401
 
-__all__ = ["CorruptShardError", "info", "list_datasets", "load", "prepare", "register_dataset"]
+__all__ = ["CorruptShardError", "info", "list_datasets", "load", "prepare", "register_dataset",
+           "crop_to_output", "unet_weight_map"]
