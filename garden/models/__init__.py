@@ -29,6 +29,8 @@ from garden.models.squeezenet import squeezenet1_0, squeezenet1_1
 from garden.models.stn import stn_classifier
 from garden.models.super_resolution import espcn, srcnn
 from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
+from garden.models.unet import unet
+from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
 
 __all__ = [
     "ModelEntry",
@@ -69,4 +71,8 @@ __all__ = [
     "vgg19",
     "vgg19_bn",
     "with_output_stride",
+    "unet",
+    "hrnet_w18",
+    "hrnet_w18_small",
+    "hrnet_w32",
 ]
