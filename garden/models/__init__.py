@@ -31,6 +31,7 @@ from garden.models.super_resolution import espcn, srcnn
 from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from garden.models.unet import unet
 from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
+from garden.models.transform_net import sr_transform_net, transform_net
 
 __all__ = [
     "ModelEntry",
@@ -75,4 +76,6 @@ __all__ = [
     "hrnet_w18",
     "hrnet_w18_small",
     "hrnet_w32",
+    "sr_transform_net",
+    "transform_net",
 ]
