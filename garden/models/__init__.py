@@ -32,6 +32,7 @@ from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn,
 from garden.models.unet import unet
 from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
 from garden.models.transform_net import sr_transform_net, transform_net
+from garden.models.fabric import conv_fabric
 
 __all__ = [
     "ModelEntry",
@@ -78,4 +79,5 @@ __all__ = [
     "hrnet_w32",
     "sr_transform_net",
     "transform_net",
+    "conv_fabric",
 ]
