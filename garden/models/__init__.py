@@ -33,6 +33,7 @@ from garden.models.unet import unet
 from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
 from garden.models.transform_net import sr_transform_net, transform_net
 from garden.models.fabric import conv_fabric
+from garden.models.voice_unet import voice_unet
 
 __all__ = [
     "ModelEntry",
@@ -80,4 +81,5 @@ __all__ = [
     "sr_transform_net",
     "transform_net",
     "conv_fabric",
+    "voice_unet",
 ]

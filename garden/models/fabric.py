@@ -10,7 +10,9 @@ finer one. Every later node sums three 3x3 convolutions of the previous layer's 
 scale, the finer scale (stride 2) and the coarser scale (nearest upsampling by 2 first), then
 batch normalization and ReLU (the "sparse and homogeneous" fabric of the paper). The output is
 read at the last layer's coarsest node (classification: global average pooling and a dense
-layer) or its finest node (segmentation: a 1x1 convolution to class logits at the input size).
+layer) or its finest node (segmentation: a 1x1 convolution to class logits at the input size);
+so that every node reaches it, the last layer also passes information along its own scales
+towards that node (`node{L-1}_{s}_from{s'}_same_layer`), as the first layer spreads the input.
 A chain of nodes through the trellis is a conventional CNN, so the fabric embeds the
 architectures that the chosen layers x scales can express.
 
@@ -84,16 +86,24 @@ def conv_fabric(layers=16, scales=6, channels=64, task="classification", classes
     column = [_node([(x, "input", 1, False)], channels, "node0_0")]
     for s in range(1, scales):
         column.append(_node([(column[-1], s - 1, 2, False)], channels, f"node0_{s}"))
+    classify = task == "classification"
     for l in range(1, layers):
-        previous, column = column, []
-        for s in range(scales):
+        previous, column = column, [None] * scales
+        last = l == layers - 1
+        # The last layer gathers every scale towards the output node: fine to coarse for
+        # classification, coarse to fine for segmentation (as the first spreads the input).
+        for s in (range(scales) if classify else range(scales - 1, -1, -1)):
             sources = [(previous[s], s, 1, False)]
             if s > 0:
                 sources.append((previous[s - 1], s - 1, 2, False))
+                if last and classify:
+                    sources.append((column[s - 1], f"{s - 1}_same_layer", 2, False))
             if s < scales - 1:
                 sources.append((previous[s + 1], s + 1, 1, True))
-            column.append(_node(sources, channels, f"node{l}_{s}"))
-    if task == "classification":
+                if last and not classify:
+                    sources.append((column[s + 1], f"{s + 1}_same_layer", 1, True))
+            column[s] = _node(sources, channels, f"node{l}_{s}")
+    if classify:
         x = layers_.GlobalAveragePooling2D(name="avg_pool")(column[-1])
         x = layers_.Dense(classes, name="logits")(x)
     else:
