@@ -1,4 +1,4 @@
-"""U-Net on a segmentation dataset: the overlap-tile input of valid padding and the weight map.
+"""U-Net on a segmentation dataset: labels cropped to a valid-padding output, and the weight map.
 
 Reference:
     Ronneberger et al. 2015, https://arxiv.org/abs/1505.04597
@@ -25,31 +25,27 @@ def instances_of(masks):
     return out
 
 
-def mirror_tiles(images, input_size):
-    """Images mirrored at their borders to `input_size`, the paper's overlap-tile strategy, so
-    a valid-padding U-Net's output covers the whole image."""
-    pad = (input_size - images.shape[1]) // 2
-    return np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect") if pad else (
-        images)
-
-
-@procedure(weight_map=False, w0=10.0, sigma=5.0)
+@procedure(weight_map=False, w0=10.0, sigma=5.0, evaluate_size=64)
 def unet_procedure(run):
-    """Recipe procedure: fit the U-Net on mirrored tiles (valid padding) or the images (same
-    padding), with the paper's weight map as per-pixel sample weights when `weight_map`, then
-    test mIoU and per-class IoU."""
+    """Recipe procedure: fit the U-Net with its labels cropped to its output
+    (`garden.data.crop_to_output`; valid padding), with the paper's weight map (computed on
+    the whole mask, then cropped) as per-pixel sample weights when `weight_map`; then test mIoU
+    and per-class IoU on the central `evaluate_size` pixels, the same for every padding."""
     images, masks = arrays(run.train_data)
-    size = run.model.input_shape[1]
+    output_size = run.model.output_shape[1:3]
     weights = None
     if run.options["weight_map"]:
-        weights = np.stack([data.unet_weight_map(m, run.options["w0"], run.options["sigma"])
-                            for m in instances_of(masks)])
-    run.model.fit(mirror_tiles(images, size), masks, sample_weight=weights,
+        weights = data.crop_to_output(np.stack([
+            data.unet_weight_map(m, run.options["w0"], run.options["sigma"])
+            for m in instances_of(masks)]), output_size)
+    run.model.fit(images, data.crop_to_output(masks, output_size), sample_weight=weights,
                   batch_size=run.recipe["data"].get("batch_size", 16), epochs=run.epochs,
                   callbacks=run.callbacks, verbose=2)
     test_images, test_masks = arrays(run.test_data)
-    predictions = np.asarray(run.model.predict(mirror_tiles(test_images, size), verbose=0))
-    predictions = predictions.argmax(-1)
+    size = (run.options["evaluate_size"],) * 2
+    predictions = np.asarray(run.model.predict(test_images, verbose=0)).argmax(-1)
+    predictions, test_masks = data.crop_to_output(predictions, size), data.crop_to_output(
+        test_masks, size)
     classes = run.model.output_shape[-1]
     scores = {"test_miou": mean_iou(test_masks, predictions, classes)}
     for c, iou in enumerate(iou_per_class(confusion_matrix(test_masks, predictions, classes))):
