@@ -81,3 +81,15 @@ def test_weight_map_rejects_a_float_mask():
         data.unet_weight_map(np.zeros((4, 4)))
     with pytest.raises(ValueError, match="sigma=0"):
         data.unet_weight_map(np.zeros((4, 4), int), sigma=0)
+
+
+def test_instances_keep_touching_objects_of_two_classes_apart():
+    from garden.recipes.procedures.unet_segmentation import instances_of
+
+    masks = np.zeros((1, 6, 8), np.int32)
+    masks[0, 1:4, 1:4] = 1
+    masks[0, 1:4, 4:7] = 2  # touches the first
+    masks[0, 5, 7] = 1  # a second object of class 1
+    instances = instances_of(masks)[0]
+    assert sorted(np.unique(instances)) == [0, 1, 2, 3]
+    assert len(np.unique(instances[1:4, 1:4])) == len(np.unique(instances[1:4, 4:7])) == 1

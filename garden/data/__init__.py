@@ -25,6 +25,7 @@ from garden.data.segmentation import crop_to_output, unet_weight_map
 
 # Generated datasets, registered on import.
 from garden.data import distorted_digits, shapes, sr_patches  # noqa: E402, F401
+from garden.data import audio  # noqa: E402, F401
 
 __all__ = ["CorruptShardError", "info", "list_datasets", "load", "prepare", "register_dataset",
            "crop_to_output", "unet_weight_map"]

@@ -19,7 +19,8 @@ harmonic tones) and percussive noise bursts on the beat. Generation is determini
 import numpy as np
 from keras import ops
 
-from garden.utils.checks import check_int, check_number
+from garden.data._registry import register_dataset
+from garden.utils.checks import check_choice, check_int, check_number
 
 SAMPLE_RATE = 8192
 WINDOW = 1024
@@ -175,3 +176,51 @@ def generate_mixtures(count, seconds=PATCH_SECONDS, sample_rate=SAMPLE_RATE, see
         peak = np.abs(voice + accompaniment).max() / 0.9
         vocals[i], accompaniments[i] = voice / peak, accompaniment / peak
     return vocals + accompaniments, vocals, accompaniments
+
+
+def magnitude_patches(mixtures, sources):
+    """Network pairs from audio: mixture and source magnitude patches `(count, 512, 128, 1)`,
+    both divided by the mixture patch's peak (the paper's normalisation to [0, 1]).
+
+    Args:
+        mixtures: array `(count, samples)`.
+        sources: array `(count, samples)`, the target source of each mixture.
+
+    Returns:
+        `(inputs, targets, peaks)`, peaks `(count,)` to undo the scaling.
+    """
+    inputs, targets = [], []
+    for mixture, source in zip(mixtures, sources):
+        inputs.append(to_patches(np.asarray(stft(mixture)[0])))
+        targets.append(to_patches(np.asarray(stft(source)[0])))
+    inputs, targets = np.concatenate(inputs), np.concatenate(targets)
+    peaks = np.maximum(inputs.max(axis=(1, 2, 3)), 1e-8)
+    return inputs / peaks[:, None, None, None], targets / peaks[:, None, None, None], peaks
+
+
+SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
+SPLIT_COUNTS = {"train": 64, "validation": 8, "test": 8}
+TARGETS = ("vocal", "accompaniment")
+
+
+@register_dataset("mixtures", task="source-separation", sample_rate=SAMPLE_RATE,
+                  patch=PATCH, targets=TARGETS)
+def mixtures(split="train", count=None, target="vocal"):
+    """Procedural mixtures as a `tf.data.Dataset` of `(mixture, target)` magnitude patches
+    `(512, 128, 1)` (see `magnitude_patches`), one per 11.9 s mixture.
+
+    Registered as `"mixtures"`: `garden.data.load("mixtures", "train", batch_size=8)`.
+
+    Args:
+        split: str. "train", "validation" or "test"; each has its own seed.
+        count: int. Number of mixtures. Defaults to 64 for "train" and 8 otherwise.
+        target: "vocal" or "accompaniment". Defaults to "vocal".
+    """
+    import tensorflow as tf
+
+    check_choice("split", split, tuple(SPLIT_SEEDS))
+    check_choice("target", target, TARGETS)
+    audio = generate_mixtures(count or SPLIT_COUNTS[split], seed=SPLIT_SEEDS[split])
+    inputs, targets, _ = magnitude_patches(audio[0], audio[1 + TARGETS.index(target)])
+    return tf.data.Dataset.from_tensor_slices((inputs.astype(np.float32),
+                                               targets.astype(np.float32)))
