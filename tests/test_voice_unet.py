@@ -96,7 +96,7 @@ def test_separate_with_a_perfect_mask_recovers_the_vocal():
 
     from garden.recipes.procedures.voice_separation import separate
 
-    mixture, vocal, _ = (x[0] for x in audio.generate_mixtures(1))
+    mixture, vocal, _ = (x[0] for x in audio.generate_mixtures(1, seconds=1.0))
     patches, targets, _ = audio.magnitude_patches(mixture[None], vocal[None])
 
     class Oracle(keras.Model):  # the ideal ratio mask of this mixture

@@ -91,7 +91,9 @@ class _FeatureLoss(keras.losses.Loss):
 
     def _features(self, images):
         images = ops.convert_to_tensor(images, self.dtype)
-        if self.preprocess == "vgg":  # images in [0, 1], RGB
+        if self.preprocess == "vgg":  # images in [0, 1], RGB (grey: repeated)
+            if images.shape[-1] == 1:
+                images = ops.repeat(images, 3, axis=-1)
             images = images[..., ::-1] * 255.0 - ops.convert_to_tensor(VGG_MEAN_BGR, self.dtype)
         outputs = self.features(images)
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
@@ -119,8 +121,8 @@ class PerceptualLoss(_FeatureLoss):
         feature_extractor: a Keras model, or None for garden's VGG-16 without its top.
         weights: the default VGG-16's weights: None, a weights file or "imagenet".
             Defaults to None.
-        preprocess: "vgg" (images in [0, 1] RGB are converted as keras.applications' VGG
-            expects) or None (images go to the extractor as they are). Defaults to "vgg".
+        preprocess: "vgg" (images in [0, 1] RGB, or one grey channel, are converted as
+            keras.applications' VGG expects) or None (images go to the extractor as they are). Defaults to "vgg".
         reduction, name, dtype: as for every Keras loss.
 
     Reference:

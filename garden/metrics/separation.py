@@ -5,6 +5,8 @@ Reference:
     IEEE TASLP 2006; mir_eval (Raffel et al., ISMIR 2014).
 """
 
+import warnings
+
 import numpy as np
 
 
@@ -29,11 +31,15 @@ def separation_scores(references, estimates, mixture):
             f"estimates of shape {estimates.shape} are not allowed for references of shape "
             f"{references.shape}: use two arrays (sources, samples) of the same shape."
         )
-    sdr, sir, sar, _ = mir_eval.separation.bss_eval_sources(references, estimates,
-                                                            compute_permutation=False)
     baseline = np.repeat(np.asarray(mixture, float)[None], len(references), axis=0)
-    sdr_mix, _, _, _ = mir_eval.separation.bss_eval_sources(references, baseline,
-                                                            compute_permutation=False)
+    with warnings.catch_warnings():
+        # mir_eval 0.8 marks its separation module deprecated (in favour of museval, the same
+        # BSS Eval v3 definitions); it is still the reference implementation of bss_eval_sources.
+        warnings.simplefilter("ignore", FutureWarning)
+        sdr, sir, sar, _ = mir_eval.separation.bss_eval_sources(references, estimates,
+                                                                compute_permutation=False)
+        sdr_mix, _, _, _ = mir_eval.separation.bss_eval_sources(references, baseline,
+                                                                compute_permutation=False)
     scores = {}
     for i in range(len(references)):
         scores.update({f"sdr_{i}": sdr[i], f"sir_{i}": sir[i], f"sar_{i}": sar[i],

@@ -46,8 +46,8 @@ def _residual(x, filters, name):
     return layers.Add(name=f"{name}_add")([x, y])
 
 
-def _output(x):
-    x = layers.Conv2D(3, 9, padding="same", name="output_conv")(x)
+def _output(x, channels=3):
+    x = layers.Conv2D(channels, 9, padding="same", name="output_conv")(x)
     x = layers.Activation("tanh", name="output_tanh")(x)
     return layers.Rescaling(0.5, offset=0.5, name="output")(x)
 
@@ -87,7 +87,7 @@ def transform_net(filters=32, residual_blocks=5, input_shape=None, input_tensor=
 
 @register_model(**PAPER, input_shape=(72, 72, 3), task="super-resolution",
                 small_kwargs={"input_shape": (8, 8, 3), "filters": 4, "residual_blocks": 1})
-def sr_transform_net(scale=4, filters=64, residual_blocks=4, input_shape=None,
+def sr_transform_net(scale=4, filters=64, residual_blocks=4, channels=3, input_shape=None,
                      input_tensor=None, name="sr_transform_net"):
     """The super-resolution network (Johnson et al. 2016): a low-resolution image in [0, 1] to
     one `scale` times larger.
@@ -96,8 +96,9 @@ def sr_transform_net(scale=4, filters=64, residual_blocks=4, input_shape=None,
         scale: int. Upscaling factor, a power of two (4 and 8 in the paper). Defaults to 4.
         filters: int. Filters of every convolution but the last. Defaults to 64.
         residual_blocks: int. Number of residual blocks. Defaults to 4.
-        input_shape: (height, width, 3) of the low-resolution input. Defaults to
-            (72, 72, 3), the paper's x4 training patches (288 / 4).
+        channels: int. Image channels (3 for RGB, 1 for luminance). Defaults to 3.
+        input_shape: (height, width, channels) of the low-resolution input. Defaults to
+            (72, 72, channels), the paper's x4 training patches (288 / 4).
         input_tensor: optional Keras tensor to use as the input.
         name: str. Model name.
     """
@@ -105,10 +106,12 @@ def sr_transform_net(scale=4, filters=64, residual_blocks=4, input_shape=None,
         raise ValueError(f"scale={scale!r} is not allowed: use a power of two, at least 2.")
     check_int("filters", filters)
     check_int("residual_blocks", residual_blocks, minimum=0)
-    x, inputs = image_input(input_shape, input_tensor, default_shape=(72, 72, 3), min_size=1)
+    check_int("channels", channels)
+    x, inputs = image_input(input_shape, input_tensor, default_shape=(72, 72, channels),
+                            min_size=1)
     x = _conv_norm(x, filters, 9, "c1")
     for b in range(residual_blocks):
         x = _residual(x, filters, f"res{b + 1}")
     for u in range(int(math.log2(scale))):
         x = _conv_norm(x, filters, 3, f"u{u + 1}", strides=2, transpose=True)
-    return keras.Model(inputs, _output(x), name=name)
+    return keras.Model(inputs, _output(x, channels), name=name)
