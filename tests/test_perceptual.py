@@ -114,3 +114,13 @@ def test_transform_net_output_is_an_image_and_trains():
 def test_bad_arguments_are_named(builder, kwargs, match):
     with pytest.raises(ValueError, match=match):
         builder(**kwargs)
+
+
+def test_grey_images_are_repeated_to_rgb_for_vgg():
+    loss = losses.PerceptualLoss()
+    grey = RNG.random((1, 8, 8, 1), np.float32)
+    np.testing.assert_allclose(loss._features(grey)[0].numpy(),
+                               loss._features(np.repeat(grey, 3, axis=-1))[0].numpy(), rtol=1e-6)
+    assert models.sr_transform_net(channels=1, filters=4, residual_blocks=1,
+                                   input_shape=(None, None, 1)).output_shape == (
+        None, None, None, 1)
