@@ -22,11 +22,15 @@ size (logits).
 
 Trainable parameters equal the official ImageNet models' (as PyTorch counts them, batch
 normalization's moving statistics excluded): hrnet_w18_small 13,187,464, hrnet_w18
-21,299,004, hrnet_w32 41,232,680. Layer names follow the official ones, so weights can be
-converted in order: `stem_conv{1,2}`/`stem_bn{1,2}`, `layer1_block{b}_{conv,bn}{1,2,3}` (and
-`_downsample_{conv,bn}`), `transition{s}_branch{i}_{conv,bn}`,
-`stage{s}_module{m}_branch{i}_block{b}_{conv,bn}{1,2}`, `stage{s}_module{m}_fuse{i}_{j}_...`,
-`incre{i}_...`, `downsamp{i}_{conv,bn}`, `final_{conv,bn}`, `predictions`.
+21,299,004, hrnet_w32 41,232,680. Layer names map one to one to the official modules, so a
+checkpoint converts by name: conv1/bn1, conv2/bn2 -> `stem{1,2}_{conv,bn}`; layer1 ->
+`layer1_block{b}_{1,2,3}_{conv,bn}` and `layer1_block1_downsample_{conv,bn}`; transition{s} ->
+`transition{s}_branch{i}_{conv,bn}`; stage{s} branches -> `stage{s}_module{m}_branch{i}_block{b}_
+{1,2}_{conv,bn}`; fuse_layers -> `stage{s}_module{m}_fuse{i}_{j}_{conv,bn}` (up) and
+`stage{s}_module{m}_fuse{i}_{j}_down{k}_{conv,bn}` (down); incre_modules ->
+`incre{i}_block1_...`; downsamp_modules -> `downsamp{i}_{conv,bn}`; final_layer ->
+`final_{conv,bn}`; classifier -> `predictions` (segmentation: `seg_last_{conv,bn}`,
+`seg_logits`).
 """
 
 from keras import layers
