@@ -38,7 +38,8 @@ def write_wav(path, signal, sample_rate=audio.SAMPLE_RATE):
 def spectrogram_figure(signals, path):
     """Log-magnitude spectrograms of `{title: audio}`, one panel each."""
     plt = pyplot()
-    fig, axes = plt.subplots(len(signals), 1, figsize=(7, 2.0 * len(signals)), squeeze=False)
+    fig, axes = plt.subplots(len(signals), 1, figsize=(7, 2.0 * len(signals)), squeeze=False,
+                             sharex=True)
     for ax, (title, signal) in zip(axes[:, 0], signals.items()):
         magnitude = np.asarray(audio.stft(signal)[0]).T
         ax.imshow(20 * np.log10(magnitude + 1e-4), origin="lower", aspect="auto",
