@@ -11,7 +11,8 @@ def trainable(model):
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
-@pytest.mark.parametrize("layers, scales, channels", [(16, 6, 64), (3, 3, 4)])
+@pytest.mark.parametrize("layers, scales, channels", [
+    pytest.param(16, 6, 64, marks=pytest.mark.slow), (3, 3, 4)])
 def test_parameters_follow_the_trellis(layers, scales, channels):
     model = models.conv_fabric(layers=layers, scales=scales, channels=channels)
     conv = 9 * channels * channels
