@@ -21,12 +21,7 @@ classes = data.info("digits")["num_classes"]  # 10
 from garden.data._pipeline import info, list_datasets, load, prepare
 from garden.data._records import CorruptShardError
 from garden.data._registry import register_dataset
-
-# Generated datasets, registered on import.
-from garden.data import distorted_digits, shapes, sr_patches  # noqa: E402, F401
-
-__all__ = ["CorruptShardError", "info", "list_datasets", "load", "prepare", "register_dataset"]
-from garden.data.graphs import (  # noqa: E402
+from garden.data.graphs import (
     Graph,
     diffusion_kernel,
     karate,
@@ -34,9 +29,28 @@ from garden.data.graphs import (  # noqa: E402
     stochastic_block_model,
     write_planetoid,
 )
+from garden.data.segmentation import crop_to_output, unet_weight_map
+from garden.data.text import char_encode, char_windows, python_docs
 
-__all__ += ["Graph", "diffusion_kernel", "karate", "planetoid", "stochastic_block_model",
-            "write_planetoid"]
-from garden.data.text import char_encode, char_windows, python_docs  # noqa: E402
+# Generated datasets, registered on import.
+from garden.data import audio, distorted_digits, shapes, sr_patches  # noqa: E402, F401
 
-__all__ += ["char_encode", "char_windows", "python_docs"]
+__all__ = [
+    "CorruptShardError",
+    "Graph",
+    "char_encode",
+    "char_windows",
+    "crop_to_output",
+    "diffusion_kernel",
+    "info",
+    "karate",
+    "list_datasets",
+    "load",
+    "planetoid",
+    "prepare",
+    "python_docs",
+    "register_dataset",
+    "stochastic_block_model",
+    "unet_weight_map",
+    "write_planetoid",
+]

@@ -8,5 +8,7 @@ losses, and soft labels from `garden.data.transforms.mixup` go with `categorical
 
 from garden.losses.focal import FocalLoss
 from garden.losses.margin import MarginLoss, margin_loss
+from garden.losses.perceptual import PerceptualLoss, StyleLoss, gram_matrix, total_variation
 
-__all__ = ["FocalLoss", "MarginLoss", "margin_loss"]
+__all__ = ["FocalLoss", "MarginLoss", "margin_loss", "PerceptualLoss", "StyleLoss", "gram_matrix",
+           "total_variation"]

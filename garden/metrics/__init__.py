@@ -2,6 +2,7 @@
 
 from garden.metrics.image_quality import PSNR, SSIM, psnr, rgb_to_y, ssim
 from garden.metrics.segmentation import confusion_matrix, iou_per_class, mean_iou
+from garden.metrics.separation import separation_scores
 
 __all__ = [
     "PSNR",
@@ -12,4 +13,5 @@ __all__ = [
     "confusion_matrix",
     "iou_per_class",
     "mean_iou",
+    "separation_scores",
 ]

@@ -29,6 +29,11 @@ from garden.models.squeezenet import squeezenet1_0, squeezenet1_1
 from garden.models.stn import stn_classifier
 from garden.models.super_resolution import espcn, srcnn
 from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
+from garden.models.unet import unet
+from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
+from garden.models.transform_net import sr_transform_net, transform_net
+from garden.models.fabric import conv_fabric
+from garden.models.voice_unet import voice_unet
 
 __all__ = [
     "ModelEntry",
@@ -69,6 +74,14 @@ __all__ = [
     "vgg19",
     "vgg19_bn",
     "with_output_stride",
+    "unet",
+    "hrnet_w18",
+    "hrnet_w18_small",
+    "hrnet_w32",
+    "sr_transform_net",
+    "transform_net",
+    "conv_fabric",
+    "voice_unet",
 ]
 from garden.models.graph import dcnn, gcn  # noqa: E402
 

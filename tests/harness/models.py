@@ -132,6 +132,10 @@ def as_tensors(outputs):
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
+# Tasks whose outputs are images or spectrograms, fitted towards a target by a regression loss.
+REGRESSION_TASKS = ("super-resolution", "image-transformation", "source-separation")
+
+
 def registry_model_test(name, model, x=None, **kwargs):
     """`run_model_test` of a registered model's test instance: with its class count as the
     output width, and class labels unless its task regresses images."""
@@ -141,7 +145,7 @@ def registry_model_test(name, model, x=None, **kwargs):
         batch = len(x[0] if isinstance(x, list) else x) if x is not None else 2
         expected = (batch, entry.small_kwargs["classes"])
     return run_model_test(model, x, expected_output_shape=expected,
-                          labels=entry.task != "super-resolution", **kwargs)
+                          labels=entry.task not in REGRESSION_TASKS, **kwargs)
 
 
 @functools.lru_cache(maxsize=8)

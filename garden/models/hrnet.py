@@ -1,0 +1,210 @@
+"""HRNetV2: high-resolution networks with parallel branches and repeated multi-resolution fusion.
+
+Reference:
+    Wang et al., "Deep High-Resolution Representation Learning for Visual Recognition", TPAMI
+    2020 (arXiv 2019). https://arxiv.org/abs/1908.07919
+
+A stem of two stride-2 3x3 convolutions takes the image to 1/4 resolution; stage 1 is bottleneck
+blocks at that resolution. Each later stage adds a branch at half the previous lowest
+resolution (1/8, 1/16, 1/32; a stride-2 3x3 convolution of the lowest branch) and repeats
+"modules": basic blocks on every branch, then a fusion where every output branch sums all
+branches, brought to its resolution by strided 3x3 convolutions (down) or a 1x1 convolution and
+nearest upsampling (up). The variants are data in `HRNETS` (the official configurations
+`w18_small` v1, `w18`, `w32`: modules, blocks and widths per stage).
+
+Heads: `head="classification"` is HRNetV2-W*-C's: each branch goes through a bottleneck block
+to 128, 256, 512 and 1024 channels, the branches are combined from high to low resolution by
+stride-2 3x3 convolutions and addition, a 1x1 convolution gives 2048 channels, then global
+average pooling and the classifier. `head="segmentation"` is HRNetV2's: all branches are
+upsampled bilinearly to 1/4 resolution and concatenated, a 1x1 convolution with batch norm and
+ReLU mixes them and a 1x1 convolution gives the class scores, upsampled bilinearly to the input
+size (logits).
+
+Trainable parameters equal the official ImageNet models' (as PyTorch counts them, batch
+normalization's moving statistics excluded): hrnet_w18_small 13,187,464, hrnet_w18
+21,299,004, hrnet_w32 41,232,680. Layer names map one to one to the official modules, so a
+checkpoint converts by name: conv1/bn1, conv2/bn2 -> `stem{1,2}_{conv,bn}`; layer1 ->
+`layer1_block{b}_{1,2,3}_{conv,bn}` and `layer1_block1_downsample_{conv,bn}`; transition{s} ->
+`transition{s}_branch{i}_{conv,bn}`; stage{s} branches -> `stage{s}_module{m}_branch{i}_block{b}_
+{1,2}_{conv,bn}`; fuse_layers -> `stage{s}_module{m}_fuse{i}_{j}_{conv,bn}` (up) and
+`stage{s}_module{m}_fuse{i}_{j}_down{k}_{conv,bn}` (down); incre_modules ->
+`incre{i}_block1_...`; downsamp_modules -> `downsamp{i}_{conv,bn}`; final_layer ->
+`final_{conv,bn}`; classifier -> `predictions` (segmentation: `seg_last_{conv,bn}`,
+`seg_logits`).
+"""
+
+from keras import layers
+
+from garden.models._classifier import classifier, register_classifier
+from garden.utils.checks import check_choice
+
+# stage: (modules, blocks per branch, channels per branch); stage 1 is bottleneck blocks.
+HRNETS = {
+    "hrnet_w18_small": dict(stage1=(1, 1, 32), stages=((1, 2, (16, 32)), (1, 2, (16, 32, 64)),
+                                                       (1, 2, (16, 32, 64, 128)))),
+    "hrnet_w18": dict(stage1=(1, 4, 64), stages=((1, 4, (18, 36)), (4, 4, (18, 36, 72)),
+                                                 (3, 4, (18, 36, 72, 144)))),
+    "hrnet_w32": dict(stage1=(1, 4, 64), stages=((1, 4, (32, 64)), (4, 4, (32, 64, 128)),
+                                                 (3, 4, (32, 64, 128, 256)))),
+}
+STEM_WIDTH = 64
+HEAD_CHANNELS = (32, 64, 128, 256)  # bottleneck widths of the classification head (x4)
+FINAL_CHANNELS = 2048
+EXPANSION = 4
+BN_MOMENTUM = 0.9  # PyTorch's 0.1
+TINY = dict(stage1=(1, 1, 8), stages=((1, 1, (4, 8)), (1, 1, (4, 8, 8)), (1, 1, (4, 8, 8, 8))),
+            head_channels=(4, 4, 4, 4), final_channels=16)
+HEADS = ("classification", "segmentation")
+PAPER = dict(
+    paper="Wang et al., Deep High-Resolution Representation Learning for Visual Recognition",
+    year=2019,
+    arxiv="https://arxiv.org/abs/1908.07919",
+    input_shape=(224, 224, 3),
+    small_kwargs={"input_shape": (32, 32, 3), "classes": 3},
+    tiny=TINY,
+)
+
+
+def _conv_bn(x, filters, kernel, name, strides=1, relu=True, bias=False):
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=bias,
+                      name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=1e-5, name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x) if relu else x
+
+
+def _bottleneck(x, width, name):
+    shortcut = x
+    if x.shape[-1] != width * EXPANSION:
+        shortcut = _conv_bn(x, width * EXPANSION, 1, f"{name}_downsample", relu=False)
+    x = _conv_bn(x, width, 1, f"{name}_1")
+    x = _conv_bn(x, width, 3, f"{name}_2")
+    x = _conv_bn(x, width * EXPANSION, 1, f"{name}_3", relu=False)
+    x = layers.Add(name=f"{name}_add")([shortcut, x])
+    return layers.ReLU(name=f"{name}_out")(x)
+
+
+def _basic(x, width, name):
+    y = _conv_bn(x, width, 3, f"{name}_1")
+    y = _conv_bn(y, width, 3, f"{name}_2", relu=False)
+    return layers.ReLU(name=f"{name}_out")(layers.Add(name=f"{name}_add")([x, y]))
+
+
+def _fuse(branches, channels, name):
+    """Every output branch i sums all branches j at its resolution."""
+    outputs = []
+    for i, width in enumerate(channels):
+        terms = []
+        for j, x in enumerate(branches):
+            if j > i:  # lower resolution: 1x1 convolution, nearest upsampling
+                x = _conv_bn(x, width, 1, f"{name}_fuse{i}_{j}", relu=False)
+                x = layers.UpSampling2D(2 ** (j - i), name=f"{name}_fuse{i}_{j}_up")(x)
+            for k in range(i - j):  # higher resolution: stride-2 3x3 convolutions
+                last = k == i - j - 1
+                x = _conv_bn(x, width if last else channels[j], 3,
+                             f"{name}_fuse{i}_{j}_down{k}", strides=2, relu=not last)
+            terms.append(x)
+        outputs.append(layers.ReLU(name=f"{name}_fuse{i}_out")(
+            layers.Add(name=f"{name}_fuse{i}_add")(terms)))
+    return outputs
+
+
+def _hrnet_features(x, spec):
+    """The stem and the four stages: the list of branch outputs, highest resolution first."""
+    x = _conv_bn(x, STEM_WIDTH, 3, "stem1", strides=2)
+    x = _conv_bn(x, STEM_WIDTH, 3, "stem2", strides=2)
+    _, blocks, width = spec["stage1"]
+    for b in range(blocks):
+        x = _bottleneck(x, width, f"layer1_block{b + 1}")
+    branches = [x]
+    for s, (modules, blocks, channels) in enumerate(spec["stages"], start=2):
+        # Transition: existing branches change width where needed; a new, half-size branch.
+        new = []
+        for i, width in enumerate(channels):
+            source = branches[min(i, len(branches) - 1)]
+            if i < len(branches):
+                new.append(source if source.shape[-1] == width else
+                           _conv_bn(source, width, 3, f"transition{s}_branch{i}"))
+            else:
+                new.append(_conv_bn(source, width, 3, f"transition{s}_branch{i}", strides=2))
+        branches = new
+        for m in range(modules):
+            name = f"stage{s}_module{m + 1}"
+            branches = [_run_blocks(x, width, blocks, f"{name}_branch{i}")
+                        for i, (x, width) in enumerate(zip(branches, channels))]
+            branches = _fuse(branches, channels, name)
+    return branches
+
+
+def _run_blocks(x, width, blocks, name):
+    for b in range(blocks):
+        x = _basic(x, width, f"{name}_block{b + 1}")
+    return x
+
+
+def _classification_top(spec):
+    def top(branches, classes, classifier_activation):
+        y = None
+        for i, (x, width) in enumerate(zip(branches, spec["head_channels"])):
+            x = _bottleneck(x, width, f"incre{i}_block1")
+            y = x if y is None else layers.Add(name=f"incre{i}_add")([x, y])
+            if i < len(branches) - 1:
+                y = _conv_bn(y, spec["head_channels"][i + 1] * EXPANSION, 3, f"downsamp{i}",
+                             strides=2, bias=True)
+        y = _conv_bn(y, spec["final_channels"], 1, "final", bias=True)
+        y = layers.GlobalAveragePooling2D(name="avg_pool")(y)
+        return layers.Dense(classes, activation=classifier_activation, name="predictions")(y)
+
+    return top
+
+
+def _segmentation_top(input_size):
+    def top(branches, classes, classifier_activation):
+        size = branches[0].shape[1:3]
+        upsampled = [branches[0]] + [
+            layers.UpSampling2D(2 ** i, interpolation="bilinear", name=f"seg_up{i}")(x)
+            for i, x in enumerate(branches[1:], start=1)]
+        x = layers.Concatenate(name="seg_concat")(upsampled)
+        x = _conv_bn(x, x.shape[-1], 1, "seg_last", bias=True)
+        x = layers.Conv2D(classes, 1, name="seg_logits")(x)
+        factor = input_size // size[0] if input_size and size[0] else 4
+        x = layers.UpSampling2D(factor, interpolation="bilinear", name="seg_upsample")(x)
+        return layers.Activation(classifier_activation, name="predictions")(x) if (
+            classifier_activation) else x
+
+    return top
+
+
+def _hrnet(variant, *, head="classification", spec=None, keras_application=None, **kwargs):
+    """Builds the HRNetV2 `variant` of `HRNETS`, whose entries `spec` replaces.
+
+    Args:
+        head: "classification" (HRNetV2-W*-C's head: a vector of class scores) or
+            "segmentation" (per-pixel class scores at the input size; use
+            `classifier_activation=None` for logits). Defaults to "classification".
+    """
+    check_choice("head", head, HEADS)
+    spec = {"head_channels": HEAD_CHANNELS, "final_channels": FINAL_CHANNELS,
+            **HRNETS[variant], **(spec or {})}
+    input_shape = kwargs.get("input_shape") or (224, 224, 3)
+    top = (_classification_top(spec) if head == "classification"
+           else _segmentation_top(input_shape[0]))
+    return classifier(lambda x: _hrnet_features(x, spec), top, default_shape=(224, 224, 3),
+                      min_size=32, keras_application=keras_application, **kwargs)
+
+
+@register_classifier(_hrnet, **PAPER)
+def hrnet_w18_small(**kwargs):
+    """HRNetV2-W18-Small-v1-C (Wang et al. 2019): 13,187,464 trainable parameters."""
+    return _hrnet("hrnet_w18_small", **kwargs)
+
+
+@register_classifier(_hrnet, **PAPER)
+def hrnet_w18(**kwargs):
+    """HRNetV2-W18-C (Wang et al. 2019): 21,299,004 trainable parameters."""
+    return _hrnet("hrnet_w18", **kwargs)
+
+
+@register_classifier(_hrnet, **PAPER)
+def hrnet_w32(**kwargs):
+    """HRNetV2-W32-C (Wang et al. 2019): 41,232,680 trainable parameters."""
+    return _hrnet("hrnet_w32", **kwargs)
