@@ -80,7 +80,13 @@ class ClientUpdate:
 
 
 def _signature(model):
-    return [(v.path, tuple(v.shape), v.trainable) for v in model.weights]
+    return [(v.name, tuple(v.shape), v.trainable) for v in model.weights]
+
+
+def weight_paths(model):
+    """The trainable weights' paths without the model's name ("dense/kernel"), which
+    compression patterns match."""
+    return [v.path.split("/", 1)[-1] for v in model.trainable_weights]
 
 
 def _client_arrays(data, name):
@@ -182,7 +188,7 @@ class WeightedFedAvg:
         self._client_optimizer_init = [np.array(v) for v in client.optimizer.variables]
         self.shapes = ([tuple(v.shape) for v in server.trainable_weights],
                        [tuple(v.shape) for v in server.non_trainable_weights])
-        self.paths = [v.path for v in server.trainable_weights]
+        self.paths = weight_paths(server)
         self.compressors = compression_lib.resolve(self.compression, self.paths)
 
     def initialize(self):
@@ -239,7 +245,7 @@ class WeightedFedAvg:
         for variable, value in zip(model.optimizer.variables, self._client_optimizer_init):
             variable.assign(value)
         if arrays is None:
-            history = model.fit(data, epochs=self.client_epochs, verbose=0)
+            history = model.fit(data, epochs=self.client_epochs, shuffle=False, verbose=0)
         else:
             # Each epoch's order from (seed, round, client): the same on every run and machine.
             rng = np.random.default_rng([self.seed, state.round_num, client])
@@ -370,7 +376,8 @@ def build_weighted_fed_avg(model_fn, client_optimizer_fn, server_optimizer_fn=No
         seed: int. Seeds client sampling, local shuffling and compression. Defaults to 0.
         compression: None, a `garden.federated.compression` compressor for every trainable
             weight, or a dict from weight-path patterns (`fnmatch`, e.g. "dense_1/*") to
-            compressors; weights no pattern matches are sent uncompressed.
+            compressors; weights no pattern matches are sent uncompressed. Paths are those of
+            the first `model_fn()` without the model's name: name the layers to match them.
 
     Returns:
         A `WeightedFedAvg` with `initialize()`, `next(state, client_data)`,
