@@ -289,3 +289,27 @@ def decode_update(update, chains, shapes, seed):
             dense.append(chain.decode(item, shape, [*seed, index]))
     return type(update)(update.client, dense, update.non_trainable, update.num_examples,
                         update.metrics, update.uplink_bits)
+
+
+STAGES = {"LowRank": LowRank, "RandomMask": RandomMask, "Subsample": Subsample,
+          "Rotate": Rotate, "Quantize": Quantize}
+
+
+def from_spec(spec):
+    """`compression` for `build_weighted_fed_avg` from plain data (a recipe's tables):
+    `{pattern: [{"name": "Subsample", "fraction": 0.25}, {"name": "Quantize", "bits": 2}]}`."""
+    if not isinstance(spec, dict):
+        raise ValueError(f"compression={spec!r} is not allowed: use a table of weight-path "
+                         "patterns to lists of stages")
+    chains = {}
+    for pattern, stages in spec.items():
+        built = []
+        for stage in stages:
+            stage = dict(stage)
+            name = stage.pop("name", None)
+            if name not in STAGES:
+                raise ValueError(f"compression stage name={name!r} is not allowed; use one of "
+                                 f"{', '.join(STAGES)}")
+            built.append(STAGES[name](**stage))
+        chains[pattern] = Chain(*built)
+    return chains
