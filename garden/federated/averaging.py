@@ -179,6 +179,8 @@ class WeightedFedAvg:
         self._server_model = server
         self._server_optimizer = self.server_optimizer_fn()
         self._server_optimizer.build(server.trainable_weights)
+        self._initial = ServerState(ModelWeights.from_model(server),
+                                    [np.array(v) for v in self._server_optimizer.variables], 0)
         self._client_model = client
         client.compile(optimizer=self.client_optimizer_fn(), loss=self.loss,
                        metrics=self.metrics)
@@ -192,11 +194,10 @@ class WeightedFedAvg:
         self.compressors = compression_lib.resolve(self.compression, self.paths)
 
     def initialize(self):
-        """The first `ServerState`: the weights of a fresh `model_fn()` and a fresh server
-        optimizer."""
+        """The first `ServerState`: the weights of the first `model_fn()` and a fresh server
+        optimizer (the same state on every call)."""
         self._build()
-        return ServerState(ModelWeights.from_model(self._server_model),
-                           [np.array(v) for v in self._server_optimizer.variables], 0)
+        return self._initial
 
     def get_model_weights(self, state):
         """The global `ModelWeights` of a state."""
