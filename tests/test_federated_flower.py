@@ -75,8 +75,8 @@ def in_process_rounds(process, rounds):
 @pytest.mark.parametrize("compression", [None, {"hidden/kernel": fl.Chain(
     fl.Subsample(0.5), fl.Rotate(), fl.Quantize(2))}], ids=["full", "compressed"])
 def test_flower_gives_the_in_process_weights(compression):
-    process, (state, history) = flower_rounds(3, compression=compression)
-    expected, metrics = in_process_rounds(process, 3)
+    process, (state, history) = flower_rounds(2, compression=compression)
+    expected, metrics = in_process_rounds(process, 2)
     for a, b in zip(state.model.trainable + state.model.non_trainable,
                     expected.model.trainable + expected.model.non_trainable):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -87,7 +87,7 @@ def test_flower_gives_the_in_process_weights(compression):
 
 
 def test_a_failing_node_is_left_out():
-    _, (state, history) = flower_rounds(3, broken=[205])
+    _, (state, history) = flower_rounds(2, broken=[205])
     failed = [m["failed"] for m in history]
     assert any(1 in f for f in failed)
     for metrics in history:
