@@ -58,8 +58,7 @@ class LocalGrid:
 def flower_rounds(rounds, broken=(), **kwargs):
     data = client_data()
     app = flower.client_app(lambda: process_fn(**kwargs),
-                            lambda ctx: (ctx.node_config["partition-id"],
-                                         data[ctx.node_config["partition-id"]]))
+                            lambda ctx: data[ctx.node_config["partition-id"]])
     grid = LocalGrid(app, {101: 0, 205: 1, 309: 2}, broken)
     process = process_fn(**kwargs)
     return process, flower.run_rounds(process, grid, rounds, state=process.initialize())

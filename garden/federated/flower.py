@@ -85,7 +85,8 @@ def client_app(process_fn, load_data):
 
     Args:
         process_fn: function returning the `WeightedFedAvg` (built as on the server).
-        load_data: function from a Flower `Context` to `(client index, client data)`.
+        load_data: function from a Flower `Context` to the client's data (`(x, y)` or a
+            dataset); the client's index is the node config's "partition-id".
     """
     app = ClientApp()
     cache = {}
@@ -97,13 +98,13 @@ def client_app(process_fn, load_data):
 
     @app.query()
     def query(message, context):
-        client, _ = load_data(context)
-        return Message(RecordDict({"metrics": MetricRecord({"client": int(client)})}),
+        client = int(context.node_config["partition-id"])
+        return Message(RecordDict({"metrics": MetricRecord({"client": client})}),
                        reply_to=message)
 
     @app.train()
     def train(message, context):
-        client, data = load_data(context)
+        client, data = int(context.node_config["partition-id"]), load_data(context)
         config = message.content["config"]
         state = ServerState(decode_weights(message.content["weights"]), [], int(config["round"]))
         return Message(encode_update(process().client_update(state, client, data)),

@@ -48,7 +48,7 @@ def load_data(context):
         stamp = pathlib.Path(str(config["started-dir"])) / f"started-{index}-{time.time_ns()}"
         stamp.write_text("")
     time.sleep(float(config.get("delay", 0.0)))
-    return index, partition(index, int(config["num-partitions"]))
+    return partition(index, int(config["num-partitions"]))
 
 
 def save_weights(state, history, context):

@@ -1,0 +1,87 @@
+"""A real Flower deployment on localhost: a SuperLink and three SuperNodes as processes,
+`flwr run` of garden's digits app for two rounds; one SuperNode is killed while it trains in
+round 1, and both rounds complete with the others (slow: every process imports TensorFlow)."""
+
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("flwr")
+
+APP = pathlib.Path(__file__).parents[1] / "garden" / "federated" / "flower_app"
+BIN = pathlib.Path(sys.executable).parent
+BASE = 29100  # ports BASE+0.. for the SuperLink's fleet, control and runtime APIs and nodes
+
+
+def start(command, log, env):
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
+
+
+def wait_for(predicate, seconds, what, processes):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return
+        dead = [p.args[0] for p in processes if p.poll() not in (None, 0)]
+        assert not dead, f"{dead} exited while waiting for {what}"
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+def test_localhost_deployment_survives_a_killed_client(tmp_path):
+    home = tmp_path / "flwr"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        '[superlink]\ndefault = "garden"\n\n[superlink.garden]\n'
+        f'address = "127.0.0.1:{BASE + 1}"\ninsecure = true\n')
+    root = str(pathlib.Path(__file__).parents[1])
+    env = dict(os.environ, FLWR_HOME=str(home), PYTHONPATH=root, KERAS_BACKEND="tensorflow",
+               PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    started = tmp_path / "started"
+    started.mkdir()
+    processes = []
+    try:
+        with open(tmp_path / "superlink.log", "w") as log:
+            processes.append(start([
+                str(BIN / "flower-superlink"), "--insecure",
+                "--disable-runtime-dependency-installation",
+                f"--fleet-api-address=127.0.0.1:{BASE}",
+                f"--control-api-address=127.0.0.1:{BASE + 1}",
+                f"--port={BASE + 2}", f"--database={tmp_path / 'state.db'}"], log, env))
+        nodes = []
+        for index in range(3):
+            log = open(tmp_path / f"supernode{index}.log", "w")
+            delay = 30.0 if index == 2 else 0.0
+            nodes.append(start([
+                str(BIN / "flower-supernode"), "--insecure", f"--superlink=127.0.0.1:{BASE}",
+                f"--port={BASE + 10 + index}",
+                f"--node-config=partition-id={index} num-partitions=3 "
+                f'started-dir="{started}" delay={delay}'], log, env))
+        processes += nodes
+        weights = tmp_path / "weights.npz"
+        with open(tmp_path / "run.log", "w") as log:
+            run = start([str(BIN / "flwr"), "run", str(APP), "garden", "--stream",
+                         "--run-config", f'weights-out="{weights}" round-timeout=45.0'],
+                        log, env)
+        processes.append(run)
+        # Kill node 2 once it has started training in round 1 (it sleeps 30 s first).
+        wait_for(lambda: any(p.name.startswith("started-2") for p in started.iterdir()), 240,
+                 "client 2 to start training", processes)
+        os.killpg(nodes[2].pid, signal.SIGKILL)
+        wait_for(weights.exists, 400, "the server's final weights", processes[:3])
+        result = np.load(weights)
+        assert list(result["completed"]) == [2, 2]
+        assert list(result["failed"]) == [1, 1]
+        assert all(np.all(np.isfinite(result[k])) for k in result.files if k.startswith("arr_"))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
