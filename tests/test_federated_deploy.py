@@ -5,6 +5,7 @@ round 1, and both rounds complete with the others (slow: every process imports T
 import os
 import pathlib
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,12 +17,17 @@ pytest.importorskip("flwr")
 
 APP = pathlib.Path(__file__).parents[1] / "garden" / "federated" / "flower_app"
 BIN = pathlib.Path(sys.executable).parent
-BASE = 29100  # ports BASE+0.. for the SuperLink's fleet, control and runtime APIs and nodes
+BASE = 29100  # the SuperLink's HTTP port; SuperNodes' runtime APIs on BASE + 10 + index
 
 
 def start(command, log, env):
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                             start_new_session=True)
+
+
+def listening(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def wait_for(predicate, seconds, what, processes):
@@ -41,7 +47,7 @@ def test_localhost_deployment_survives_a_killed_client(tmp_path):
     home.mkdir()
     (home / "config.toml").write_text(
         '[superlink]\ndefault = "garden"\n\n[superlink.garden]\n'
-        f'address = "127.0.0.1:{BASE + 1}"\ninsecure = true\n')
+        f'address = "127.0.0.1:{BASE}"\ninsecure = true\n')
     root = str(pathlib.Path(__file__).parents[1])
     env = dict(os.environ, FLWR_HOME=str(home), PYTHONPATH=root, KERAS_BACKEND="tensorflow",
                PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
@@ -53,9 +59,8 @@ def test_localhost_deployment_survives_a_killed_client(tmp_path):
             processes.append(start([
                 str(BIN / "flower-superlink"), "--insecure",
                 "--disable-runtime-dependency-installation",
-                f"--fleet-api-address=127.0.0.1:{BASE}",
-                f"--control-api-address=127.0.0.1:{BASE + 1}",
-                f"--port={BASE + 2}", f"--database={tmp_path / 'state.db'}"], log, env))
+                f"--port={BASE}", f"--database={tmp_path / 'state.db'}"], log, env))
+        wait_for(lambda: listening(BASE), 120, "the SuperLink", processes)
         nodes = []
         for index in range(3):
             log = open(tmp_path / f"supernode{index}.log", "w")

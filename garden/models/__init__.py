@@ -28,6 +28,7 @@ from garden.models.resnet import (
 from garden.models.squeezenet import squeezenet1_0, squeezenet1_1
 from garden.models.stn import stn_classifier
 from garden.models.super_resolution import espcn, srcnn
+from garden.models.char_lstm import oov_char_lstm
 from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 __all__ = [
@@ -69,4 +70,5 @@ __all__ = [
     "vgg19",
     "vgg19_bn",
     "with_output_stride",
+    "oov_char_lstm",
 ]
