@@ -76,7 +76,9 @@ def _check_gradients(model, x):
     grads = tape.gradient(loss, model.trainable_weights)
     missing = [w.path for w, g in zip(model.trainable_weights, grads) if g is None]
     assert not missing, f"no gradient reaches {missing}"
-    zero = [w.path for w, g in zip(model.trainable_weights, grads) if not np.any(g.numpy())]
+    # tf.convert_to_tensor: an embedding's gradient comes as IndexedSlices.
+    zero = [w.path for w, g in zip(model.trainable_weights, grads)
+            if not np.any(tf.convert_to_tensor(g).numpy())]
     assert not zero, f"gradient is exactly zero for {zero}"
 
 
