@@ -1,6 +1,7 @@
 """A real Flower deployment on localhost: a SuperLink and three SuperNodes as processes,
 `flwr run` of garden's digits app for two rounds; one SuperNode is killed while it trains in
-round 1, and both rounds complete with the others (slow: every process imports TensorFlow)."""
+round 1, and both rounds complete with the others (slow, about 3.5 minutes on 2 cores: every
+process imports TensorFlow, and the server waits out the round timeout)."""
 
 import os
 import pathlib
@@ -84,7 +85,9 @@ def test_localhost_deployment_survives_a_killed_client(tmp_path):
         wait_for(weights.exists, 400, "the server's final weights", processes[:3])
         result = np.load(weights)
         assert list(result["completed"]) == [2, 2]
-        assert list(result["failed"]) == [1, 1]
+        # Round 1 counts the killed node as failed; by round 2 it no longer answers the
+        # population query (or is still listed and times out).
+        assert result["failed"][0] == 1 and result["failed"][1] in (0, 1)
         assert all(np.all(np.isfinite(result[k])) for k in result.files if k.startswith("arr_"))
     finally:
         for process in processes:
