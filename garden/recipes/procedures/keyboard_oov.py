@@ -14,7 +14,7 @@ from garden import federated
 from garden.data import oov_words
 from garden.recipes import build
 from garden.recipes.procedures import procedure
-from garden.utils import check_int
+from garden.utils import check_int, check_number
 
 
 def sample_words(model, count, max_length, seed=0, temperature=1.0):
@@ -49,11 +49,12 @@ def oov_scores(samples, vocabulary, pool, frequencies, top):
 
 
 @procedure(clients=20, words_per_client=300, vocabulary_size=2000, pool_size=5000,
-           clients_per_round=10, client_epochs=1, samples=2000, top=100)
+           clients_per_round=10, client_epochs=1, samples=2000, top=100, temperature=1.0)
 def keyboard_oov(run):
     """`[train] epochs` rounds of FedAvg of the recipe's character model over `clients`
     clients of `garden.data.oov_words` (each typing `words_per_client` out-of-vocabulary words),
-    `clients_per_round` per round; then `samples` words sampled from the model, scored with
+    `clients_per_round` per round; then `samples` words sampled from the model (at
+    `temperature`), scored with
     `oov_scores` (precision, recall of the `top` most frequent pool words, share of the pool
     recovered), the same scores of the untrained model (`untrained_*`), and the final test
     loss on every pool word."""
@@ -75,13 +76,14 @@ def keyboard_oov(run):
     state = process.set_model_weights(process.initialize(),
                                       federated.ModelWeights.from_model(run.model))
     count, top = check_int("samples", o["samples"]), check_int("top", o["top"])
-    untrained = oov_scores(sample_words(run.model, count, max_length, run.seed), vocabulary,
+    temperature = check_number("temperature", o["temperature"], minimum=0, inclusive=False)
+    untrained = oov_scores(sample_words(run.model, count, max_length, run.seed, temperature), vocabulary,
                            pool, freq, top)
     for round_num in range(1, run.epochs + 1):
         state, metrics = process.next(state, data)
         print(f"round {round_num}: client loss {metrics['loss']:.3f}")
     state.model.assign_weights_to(run.model)
-    samples = sample_words(run.model, count, max_length, run.seed)
+    samples = sample_words(run.model, count, max_length, run.seed, temperature)
     (run.run_dir / "samples.txt").write_text("\n".join(samples) + "\n")
     scores = oov_scores(samples, vocabulary, pool, freq, top)
     scores.update({f"untrained_{k}": v for k, v in untrained.items()})
