@@ -248,3 +248,15 @@ def test_jax_backend_matches_the_numpy_reference():
     w, b = reference_rounds(start, clients(), 3, adam_step)
     np.testing.assert_allclose(result["final"][0], w, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(result["final"][1], b, rtol=1e-4, atol=1e-6)
+
+
+def test_non_iid_split_gives_each_client_its_shards():
+    from garden.recipes.procedures.federated_digits import non_iid_split
+
+    y = np.repeat(np.arange(10), 20)
+    x = np.arange(200)
+    parts = non_iid_split(x, y, clients=10, shards_per_client=2, seed=0)
+    assert sorted(np.concatenate([p[0] for p in parts]).tolist()) == list(range(200))
+    for px, py in parts:
+        assert len(px) == 40 and len(set(py.tolist())) <= 2
+        np.testing.assert_array_equal(y[px], py)
