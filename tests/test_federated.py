@@ -258,5 +258,5 @@ def test_non_iid_split_gives_each_client_its_shards():
     parts = non_iid_split(x, y, clients=10, shards_per_client=2, seed=0)
     assert sorted(np.concatenate([p[0] for p in parts]).tolist()) == list(range(200))
     for px, py in parts:
-        assert len(px) == 40 and len(set(py.tolist())) <= 2
+        assert len(px) == 20 and len(set(py.tolist())) <= 2
         np.testing.assert_array_equal(y[px], py)
