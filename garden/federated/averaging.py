@@ -69,7 +69,8 @@ class ServerState:
 @dataclasses.dataclass
 class ClientUpdate:
     """What one client sends back: the (possibly compressed) trainable delta, its final
-    non-trainable weights, its example count and its training metrics."""
+    non-trainable weights, the examples it trained on (examples x local epochs, as TFF counts
+    them) and its training metrics."""
 
     client: int
     delta: list
@@ -296,7 +297,7 @@ class WeightedFedAvg:
                     update, self.compressors, self.shapes[0],
                     self._round_seed(state.round_num, update.client))
                 reason = validate_update(decoded, self.shapes)
-            except (ValueError, KeyError, TypeError) as error:
+            except (ValueError, KeyError, IndexError, TypeError) as error:
                 decoded, reason = None, f"cannot decode: {error}"
             if reason is None:
                 accepted.append(decoded)
