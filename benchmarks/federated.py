@@ -3,7 +3,8 @@
 `python -m benchmarks.federated` runs garden's digits Flower app (`garden/federated/flower_app`:
 a 64-32-10 MLP, three non-IID clients) for `--rounds` rounds twice in one process: with
 `WeightedFedAvg.next` in process, and with `flwr.simulation.run_simulation` (Ray actors running
-the `ClientApp`, the `ServerApp` aggregating with the same code). Prints rounds per second of
+the `ClientApp`, the `ServerApp` aggregating with the same code, from the same initial
+weights). Prints rounds per second of
 each (the first round, which warms up graphs and actors, left out) and their ratio, checks that
 both end at the same weights, and writes `results/federated.json`. Needs `garden[federated]`.
 """
@@ -32,13 +33,14 @@ def in_process(rounds, clients):
     process = apps.process_fn()
     data = [apps.partition(i, clients) for i in range(clients)]
     state, stamps = process.initialize(), []
+    initial = state
     for _ in range(rounds):
         state, _ = process.next(state, data)
         stamps.append(time.perf_counter())
-    return state, stamps
+    return initial, state, stamps
 
 
-def simulated(rounds, clients):
+def simulated(rounds, clients, initial):
     from flwr.serverapp import ServerApp
     from flwr.simulation import run_simulation
 
@@ -52,7 +54,9 @@ def simulated(rounds, clients):
 
     @server.main()
     def main(grid, context):
-        flower.run_rounds(apps.process_fn(), grid, rounds, on_round=on_round)
+        process = apps.process_fn()
+        start = process.set_model_weights(process.initialize(), initial.model)
+        flower.run_rounds(process, grid, rounds, state=start, on_round=on_round)
 
     client = flower.client_app(apps.process_fn, apps.load_data)
     run_simulation(server, client, num_supernodes=clients,
@@ -66,8 +70,8 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=3)
     parser.add_argument("--out", default="results", help="output directory")
     args = parser.parse_args(argv)
-    local_state, local = in_process(args.rounds, args.clients)
-    sim_state, sim = simulated(args.rounds, args.clients)
+    initial, local_state, local = in_process(args.rounds, args.clients)
+    sim_state, sim = simulated(args.rounds, args.clients, initial)
     same = all(np.allclose(a, b, rtol=1e-4, atol=1e-5)
                for a, b in zip(local_state.model.trainable, sim_state.model.trainable))
     result = {"rounds": args.rounds, "clients": args.clients,

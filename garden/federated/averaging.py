@@ -40,8 +40,8 @@ class ModelWeights:
 
     @classmethod
     def from_model(cls, model):
-        return cls([np.array(v) for v in model.trainable_weights],
-                   [np.array(v) for v in model.non_trainable_weights])
+        return cls([keras.ops.convert_to_numpy(v) for v in model.trainable_weights],
+                   [keras.ops.convert_to_numpy(v) for v in model.non_trainable_weights])
 
     def assign_weights_to(self, model):
         """Writes these weights into a Keras model of the same architecture."""
@@ -181,14 +181,14 @@ class WeightedFedAvg:
         self._server_optimizer = self.server_optimizer_fn()
         self._server_optimizer.build(server.trainable_weights)
         self._initial = ServerState(ModelWeights.from_model(server),
-                                    [np.array(v) for v in self._server_optimizer.variables], 0)
+                                    [keras.ops.convert_to_numpy(v) for v in self._server_optimizer.variables], 0)
         self._client_model = client
         client.compile(optimizer=self.client_optimizer_fn(), loss=self.loss,
                        metrics=self.metrics)
         client.optimizer.build(client.trainable_weights)
         # A fresh client optimizer for every client: its variables back to their values after
         # `build` (zeros for SGD, momentum, Adam, and a step count of 0).
-        self._client_optimizer_init = [np.array(v) for v in client.optimizer.variables]
+        self._client_optimizer_init = [keras.ops.convert_to_numpy(v) for v in client.optimizer.variables]
         self.shapes = ([tuple(v.shape) for v in server.trainable_weights],
                        [tuple(v.shape) for v in server.non_trainable_weights])
         self.paths = weight_paths(server)
@@ -255,9 +255,9 @@ class WeightedFedAvg:
             order = np.concatenate([rng.permutation(len(x)) for _ in range(self.client_epochs)])
             history = model.fit(x[order], y[order], batch_size=self.batch_size, epochs=1,
                                 shuffle=False, verbose=0)
-        delta = [np.array(v) - w for v, w in zip(model.trainable_weights, state.model.trainable)]
+        delta = [keras.ops.convert_to_numpy(v) - w for v, w in zip(model.trainable_weights, state.model.trainable)]
         metrics = {k: float(v[-1]) for k, v in history.history.items()}
-        update = ClientUpdate(client, delta, [np.array(v) for v in model.non_trainable_weights],
+        update = ClientUpdate(client, delta, [keras.ops.convert_to_numpy(v) for v in model.non_trainable_weights],
                               num_examples * self.client_epochs, metrics)
         return compression_lib.encode_update(update, self.compressors,
                                              self._round_seed(state.round_num, client))
@@ -329,8 +329,8 @@ class WeightedFedAvg:
         for variable, value in zip(optimizer.variables, state.optimizer):
             variable.assign(value)
         optimizer.apply([-d for d in mean_delta], server.trainable_weights)
-        model = ModelWeights([np.array(v) for v in server.trainable_weights], non_trainable)
-        return ServerState(model, [np.array(v) for v in optimizer.variables],
+        model = ModelWeights([keras.ops.convert_to_numpy(v) for v in server.trainable_weights], non_trainable)
+        return ServerState(model, [keras.ops.convert_to_numpy(v) for v in optimizer.variables],
                            state.round_num + 1), metrics
 
     def next(self, state, client_data):
