@@ -29,6 +29,7 @@ __all__ = [
     "callbacks",
     "data",
     "export",
+    "federated",
     "layers",
     "losses",
     "metrics",

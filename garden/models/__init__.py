@@ -10,10 +10,15 @@ Importing this package imports every model module, so the registry is complete.
 from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
 from garden.models.alexnet import alexnet
 from garden.models.capsnet import CapsNet, capsnet
+from garden.models.char_lstm import char_lstm
 from garden.models.deeplab import deeplab, with_output_stride
+from garden.models.fabric import conv_fabric
 from garden.models.googlenet import GoogLeNet, googlenet
+from garden.models.graph import dcnn, gcn
+from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
 from garden.models.mlp import dropout_mlp, selu_mlp
 from garden.models.mobilenet import mobilenet_v1
+from garden.models.oov_char_lstm import oov_char_lstm
 from garden.models.resnet import (
     resnet18,
     resnet20,
@@ -28,11 +33,9 @@ from garden.models.resnet import (
 from garden.models.squeezenet import squeezenet1_0, squeezenet1_1
 from garden.models.stn import stn_classifier
 from garden.models.super_resolution import espcn, srcnn
-from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
-from garden.models.unet import unet
-from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
 from garden.models.transform_net import sr_transform_net, transform_net
-from garden.models.fabric import conv_fabric
+from garden.models.unet import unet
+from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from garden.models.voice_unet import voice_unet
 
 __all__ = [
@@ -46,25 +49,36 @@ __all__ = [
     "GoogLeNet",
     "alexnet",
     "capsnet",
+    "char_lstm",
+    "conv_fabric",
+    "dcnn",
     "deeplab",
     "dropout_mlp",
     "espcn",
+    "gcn",
     "googlenet",
+    "hrnet_w18",
+    "hrnet_w18_small",
+    "hrnet_w32",
     "mobilenet_v1",
+    "oov_char_lstm",
+    "resnet101",
+    "resnet110",
+    "resnet152",
     "resnet18",
     "resnet20",
     "resnet34",
     "resnet50",
     "resnet50d",
     "resnet56",
-    "resnet101",
-    "resnet110",
-    "resnet152",
     "selu_mlp",
     "squeezenet1_0",
     "squeezenet1_1",
+    "sr_transform_net",
     "srcnn",
     "stn_classifier",
+    "transform_net",
+    "unet",
     "vgg11",
     "vgg11_bn",
     "vgg13",
@@ -73,19 +87,6 @@ __all__ = [
     "vgg16_bn",
     "vgg19",
     "vgg19_bn",
-    "with_output_stride",
-    "unet",
-    "hrnet_w18",
-    "hrnet_w18_small",
-    "hrnet_w32",
-    "sr_transform_net",
-    "transform_net",
-    "conv_fabric",
     "voice_unet",
+    "with_output_stride",
 ]
-from garden.models.graph import dcnn, gcn  # noqa: E402
-
-__all__ += ["dcnn", "gcn"]
-from garden.models.char_lstm import char_lstm  # noqa: E402
-
-__all__ += ["char_lstm"]

@@ -1,0 +1,1 @@
+"""garden.federated's FedAvg on scikit-learn's digits, as a Flower app."""
