@@ -11,6 +11,7 @@ from garden.models._registry import ModelEntry, build, get_entry, info, list_mod
 from garden.models.alexnet import alexnet
 from garden.models.capsnet import CapsNet, capsnet
 from garden.models.deeplab import deeplab, with_output_stride
+from garden.models.gan import GAN, dcgan, wgan
 from garden.models.googlenet import GoogLeNet, googlenet
 from garden.models.mlp import dropout_mlp, selu_mlp
 from garden.models.mobilenet import mobilenet_v1
@@ -38,9 +39,11 @@ __all__ = [
     "list_models",
     "register_model",
     "CapsNet",
+    "GAN",
     "GoogLeNet",
     "alexnet",
     "capsnet",
+    "dcgan",
     "deeplab",
     "dropout_mlp",
     "espcn",
@@ -68,5 +71,6 @@ __all__ = [
     "vgg16_bn",
     "vgg19",
     "vgg19_bn",
+    "wgan",
     "with_output_stride",
 ]
