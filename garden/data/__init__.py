@@ -23,6 +23,6 @@ from garden.data._records import CorruptShardError
 from garden.data._registry import register_dataset
 
 # Generated datasets, registered on import.
-from garden.data import distorted_digits, shapes, sr_patches  # noqa: E402, F401
+from garden.data import distorted_digits, ring, shapes, sr_patches  # noqa: E402, F401
 
 __all__ = ["CorruptShardError", "info", "list_datasets", "load", "prepare", "register_dataset"]

@@ -198,9 +198,13 @@ class GAN(StepModel):
             return rng.uniform(-1.0, 1.0, shape).astype("float32")
         return rng.standard_normal(shape).astype("float32")
 
+    def generate(self, z):
+        """The generator's examples for noise `z`, as a NumPy array (inference mode)."""
+        return np.asarray(self.generator(z, training=False))
+
     def sample(self, count, seed=None):
         """`count` generated examples as a NumPy array (inference mode)."""
-        return np.asarray(self.generator(self.noise(count, seed), training=False))
+        return self.generate(self.noise(count, seed))
 
     def _draw(self, batch):
         shape = (batch, self.latent_dim)
