@@ -29,6 +29,7 @@ from garden.models.resnet import (
 from garden.models.squeezenet import squeezenet1_0, squeezenet1_1
 from garden.models.stn import stn_classifier
 from garden.models.super_resolution import espcn, srcnn
+from garden.models.vae import VAE, vae
 from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "CapsNet",
     "GAN",
     "GoogLeNet",
+    "VAE",
     "alexnet",
     "capsnet",
     "dcgan",
@@ -63,6 +65,7 @@ __all__ = [
     "squeezenet1_1",
     "srcnn",
     "stn_classifier",
+    "vae",
     "vgg11",
     "vgg11_bn",
     "vgg13",
