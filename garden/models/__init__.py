@@ -8,6 +8,7 @@ Importing this package imports every model module, so the registry is complete.
 """
 
 from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
+from garden.models._steps import StepModel, trains_itself
 from garden.models.alexnet import alexnet
 from garden.models.capsnet import CapsNet, capsnet
 from garden.models.deeplab import deeplab, with_output_stride
@@ -39,6 +40,8 @@ __all__ = [
     "info",
     "list_models",
     "register_model",
+    "trains_itself",
+    "StepModel",
     "CapsNet",
     "GAN",
     "GoogLeNet",

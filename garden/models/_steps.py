@@ -56,6 +56,13 @@ def input_gradient(fn, x, variables=()):
     return jax.grad(scalar)(x)
 
 
+def trains_itself(model):
+    """Whether `model` writes its own `train_step` (garden's GANs and VAEs): its losses are no
+    function of its outputs and labels, so it compiles with its own defaults (`compile()`) and
+    learns from unlabelled examples of shape `model.data_shape`."""
+    return type(model).train_step is not keras.Model.train_step
+
+
 class StepModel(keras.Model):
     """A model with its own training logic in `step(data)`, run by `fit` on TensorFlow and JAX."""
 

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from garden import models
+from garden.models import trains_itself
 from tests.helpers import as_list, random_inputs
 
 
@@ -94,12 +95,6 @@ def _check_round_trip(model, x):
     assert loaded.count_params() == model.count_params()
     for a, b in zip(outputs, infer(loaded, x), strict=True):
         np.testing.assert_array_equal(a, b)
-
-
-def trains_itself(model):
-    """Whether `model` writes its own `train_step` (its losses are no function of outputs and
-    labels): it compiles with its own defaults and learns from examples of `model.data_shape`."""
-    return type(model).train_step is not keras.Model.train_step
 
 
 def _check_fit_step(model, x, outputs, labels):
