@@ -16,6 +16,7 @@ from garden.models.gan import GAN, dcgan, wgan
 from garden.models.googlenet import GoogLeNet, googlenet
 from garden.models.mlp import dropout_mlp, selu_mlp
 from garden.models.mobilenet import mobilenet_v1
+from garden.models.nvae import NVAE, nvae
 from garden.models.resnet import (
     resnet18,
     resnet20,
@@ -45,6 +46,7 @@ __all__ = [
     "CapsNet",
     "GAN",
     "GoogLeNet",
+    "NVAE",
     "VAE",
     "alexnet",
     "capsnet",
@@ -54,6 +56,7 @@ __all__ = [
     "espcn",
     "googlenet",
     "mobilenet_v1",
+    "nvae",
     "resnet18",
     "resnet20",
     "resnet34",

@@ -165,6 +165,14 @@ class VAE(StepModel):
     def call(self, x, training=False):
         return self.mean(self.decode(self.encode(x, training)[0], training))
 
+    def generator(self, name="generator"):
+        """A functional `keras.Model` from z to the mean of p(x|z), sharing the decoder's
+        weights: what a phone runs to sample (`garden.export.tflite(vae.generator(), path)`)."""
+        mean = self.decoder.outputs[0]
+        if self.likelihood == "bernoulli":
+            mean = layers.Activation("sigmoid", name="x_mean")(mean)
+        return keras.Model(self.decoder.inputs, mean, name=name)
+
     def noise(self, count, seed=None):
         """`count` draws of z from the prior N(0, I) as a float32 NumPy array."""
         shape = (check_int("count", count), self.latent_dim)
