@@ -29,7 +29,7 @@ from keras import layers, ops
 
 from garden.models._registry import register_model
 from garden.models._steps import StepModel
-from garden.models.vae import bernoulli_log_likelihood
+from garden.models.vae import bernoulli_log_likelihood, gaussian_log_density
 from garden.utils.checks import check_int, check_ints
 from garden.utils.serialization import serializable
 
@@ -85,7 +85,8 @@ class NVAE(StepModel):
     `fit(x)` maximizes the ELBO of binarized images with the KL weight warmed up; the logs are
     `loss` (-ELBO at full KL weight, nats per example), `reconstruction`, `kl` (summed over the
     groups) and `kl_weight`. Calling the model reconstructs x (posterior means); `noise(count)`
-    and `generate(eps)` sample top-down with z_l = mu_p + sigma_p * eps_l.
+    and `generate(eps)` sample top-down with z_l = mu_p + sigma_p * eps_l; `elbo` and
+    `negative_log_likelihood` (importance sampling) score examples in nats.
 
     Args:
         input_shape: tuple. (height, width, channels), height and width multiples of 4.
@@ -198,12 +199,15 @@ class NVAE(StepModel):
         return ([f for s, f in features if s == 0][::-1]
                 + [f for s, f in features if s == 1][::-1])
 
-    def _top_down(self, batch, training, features=None, eps=None, temperature=1.0):
-        """Runs the generative hierarchy. With `features` (posterior) it samples each z from q and
-        returns (logits, KL per example, posterior means); otherwise z = mu_p + t sigma_p eps_l
-        with `eps` (a list per group, or drawn)."""
+    def _top_down(self, batch, training, features=None, eps=None, temperature=1.0,
+                  sample=True, seed=None):
+        """Runs the generative hierarchy. With `features` it takes each z from the posterior (a
+        sample, or its mean without `sample`) and returns (logits, KL per example,
+        log p(z) - log q(z|x) per example); otherwise z = mu_p + t sigma_p eps_l with `eps` (a
+        list per group, or drawn) and the last two are 0."""
+        seed = seed or self.seed_generator
         h = ops.broadcast_to(ops.expand_dims(self.top, 0), (batch, *self.top.shape))
-        kl, means = 0.0, []
+        kl, log_ratio = 0.0, 0.0
         index = 0
         for s, n in enumerate(self.groups):
             if s == 1:
@@ -220,34 +224,56 @@ class NVAE(StepModel):
                     mean = prior_mean + delta_mean
                     log_sigma = prior_log_sigma + delta_log_sigma
                     kl = kl + residual_normal_kl(delta_mean, delta_log_sigma, prior_log_sigma)
-                    noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
-                    z = mean + ops.exp(log_sigma) * noise if training else mean
-                    means.append(mean)
+                    noise = keras.random.normal(ops.shape(mean), seed=seed)
+                    z = mean + ops.exp(log_sigma) * noise if sample else mean
+                    log_ratio = (log_ratio
+                                 + gaussian_log_density(z, prior_mean, 2.0 * prior_log_sigma)
+                                 - gaussian_log_density(z, mean, 2.0 * log_sigma))
                 else:
                     noise = eps[index] if eps is not None else keras.random.normal(
-                        ops.shape(prior_mean), seed=self.seed_generator)
+                        ops.shape(prior_mean), seed=seed)
                     z = prior_mean + temperature * ops.exp(prior_log_sigma) * noise
                 h = self.decoder_cells[index](h + self.combine[index](z), training=training)
                 index += 1
         h = self.post_cell(self.upsample[1](h), training=training)
-        return self.head(h), kl, means
+        return self.head(h), kl, log_ratio
 
     def call(self, x, training=False):
         features = self._bottom_up(x, training)
-        logits, _, _ = self._top_down(ops.shape(x)[0], training, features)
+        logits, _, _ = self._top_down(ops.shape(x)[0], training, features, sample=False)
         return ops.sigmoid(logits)
 
-    def _terms(self, x, training):
-        logits, kl, _ = self._top_down(ops.shape(x)[0], training,
-                                       self._bottom_up(x, training))
-        return -bernoulli_log_likelihood(x, logits), kl
+    def _terms(self, x, training, seed=None):
+        """(-log p(x|z), KL, log p(z) - log q(z|x)) per example, z sampled from q."""
+        logits, kl, log_ratio = self._top_down(ops.shape(x)[0], training,
+                                               self._bottom_up(x, training), seed=seed)
+        return -bernoulli_log_likelihood(x, logits), kl, log_ratio
 
-    def elbo(self, x):
-        """The ELBO per example in nats (posterior means through the hierarchy: a deterministic
-        estimate). NumPy."""
-        x = ops.convert_to_tensor(np.asarray(x, "float32"))
-        reconstruction, kl = self._terms(x, training=False)
-        return np.asarray(-(reconstruction + kl))
+    def elbo(self, x, samples=1, seed=0):
+        """The ELBO per example in nats: the groups' analytic KL terms and the reconstruction
+        term averaged over `samples` draws of the latents (seeded by `seed`). NumPy."""
+        x = np.asarray(x, "float32")
+        samples = check_int("samples", samples)
+        reconstruction, kl, _ = self._terms(ops.convert_to_tensor(np.concatenate([x] * samples)),
+                                            training=False, seed=keras.random.SeedGenerator(seed))
+        return -np.asarray(reconstruction + kl, "float64").reshape(samples, len(x)).mean(axis=0)
+
+    def negative_log_likelihood(self, x, samples=100, seed=0, batch_size=2048):
+        """-log p(x) per example in nats by importance sampling with the hierarchical posterior:
+        -log mean_k p(x|z_k) p(z_k) / q(z_k|x) over `samples` draws. NumPy."""
+        x = np.asarray(x, "float32")
+        samples = check_int("samples", samples)
+        seed = keras.random.SeedGenerator(seed)
+        draws = max(1, batch_size // max(len(x), 1))
+        weights = []
+        for first in range(0, samples, draws):
+            k = min(draws, samples - first)
+            reconstruction, _, log_ratio = self._terms(
+                ops.convert_to_tensor(np.concatenate([x] * k)), training=False, seed=seed)
+            weights.append(np.asarray(log_ratio - reconstruction, "float64").reshape(k, len(x)))
+        weights = np.concatenate(weights)
+        top = weights.max(axis=0)
+        return -(top + np.log(np.mean(np.exp(weights - top), axis=0)))
 
     def noise(self, count, seed=None):
         """`count` standard-normal draws of every group's eps, flattened: `(count,
@@ -281,7 +307,7 @@ class NVAE(StepModel):
         weight = self.kl_weight()
 
         def loss():
-            reconstruction, kl = self._terms(x, training=True)
+            reconstruction, kl, _ = self._terms(x, training=True)
             reconstruction, kl = ops.mean(reconstruction), ops.mean(kl)
             return reconstruction + weight * kl, (reconstruction, kl)
 
@@ -292,7 +318,7 @@ class NVAE(StepModel):
 
     def evaluation_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        reconstruction, kl = self._terms(ops.cast(x, self.compute_dtype), training=False)
+        reconstruction, kl, _ = self._terms(ops.cast(x, self.compute_dtype), training=False)
         return self._track(ops.mean(reconstruction), ops.mean(kl), ops.ones(()))
 
     def _track(self, reconstruction, kl, weight):
