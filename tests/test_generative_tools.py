@@ -108,7 +108,7 @@ def test_sample_grid_writes_a_png_per_epoch_and_a_gif(tmp_path):
     png = Image.open(tmp_path / "epoch_003.png")
     assert png.size == (3 * (3 * 9 + 1),) * 2
     gif = Image.open(tmp_path / "samples.gif")
-    assert gif.n_frames == 4
+    assert gif.n_frames == 4 and gif.size == (3 * 9 + 1,) * 2
     # The frames differ: the generator trained between them, from the same noise.
     assert not np.array_equal(grid.frames[0], grid.frames[-1])
     np.testing.assert_array_equal(

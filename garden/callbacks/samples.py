@@ -25,8 +25,9 @@ class SampleGrid(keras.callbacks.Callback):
         every: int. Epochs between grids. Defaults to 1.
         value_range: (float, float). Sample values shown black and white. Defaults to (-1, 1),
             a tanh generator's range.
-        scale: int. Pixels per sample pixel in the files. Defaults to 2.
-        gif: bool. Whether to write `samples.gif` at the end. Defaults to True.
+        scale: int. Pixels per sample pixel in the PNGs. Defaults to 2.
+        gif: bool. Whether to write `samples.gif` at the end (at the samples' own size, so
+            that many frames stay small). Defaults to True.
 
     Example:
     >>> from garden import models
@@ -71,4 +72,4 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         if self.gif and self.frames:
-            save_gif(self.frames, self.directory / "samples.gif", scale=self.scale)
+            save_gif(self.frames, self.directory / "samples.gif")
