@@ -45,8 +45,7 @@ def mode_coverage(samples, centers, std, threshold=3.0, min_samples=20):
 
     A sample is high quality when it lies within `threshold` standard deviations of its
     nearest mode (VEEGAN's rule); a mode is covered when at least `min_samples` high-quality
-    samples are nearest to it (20 of 2,500 samples in PacGAN's ring benchmark), so a few stray
-    points do not count as capturing it.
+    samples are nearest to it, so that a few stray points do not count as capturing it.
 
     Args:
         samples: array `(count, dims)`. Generated points.
