@@ -64,7 +64,42 @@ def trains_itself(model):
 
 
 class StepModel(keras.Model):
-    """A model with its own training logic in `step(data)`, run by `fit` on TensorFlow and JAX."""
+    """A model with its own training logic in `step(data)`, run by `fit` on TensorFlow and JAX.
+
+    Its metrics are the `keras.metrics.Mean` trackers of `self.trackers` (a dict). `compile`
+    takes one optimizer (`default_optimizer()` when None) and Keras' execution options, no loss
+    or metrics; a model with several optimizers (the GAN) overrides it.
+    """
+
+    COMPILE_OPTIONS = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss")
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def check_compile_options(self, options, takes="optimizer"):
+        """Raises `ValueError` for compile arguments other than Keras' execution options."""
+        refused = sorted(set(options) - set(self.COMPILE_OPTIONS))
+        if refused:
+            raise ValueError(f"{type(self).__name__}.compile does not take "
+                             f"{', '.join(refused)}: the model computes its own losses. It takes "
+                             f"{takes}, {', '.join(self.COMPILE_OPTIONS)}.")
+
+    def compile(self, optimizer=None, **kwargs):
+        """Configures training with `optimizer` (a `keras.optimizers.Optimizer`, its name or
+        config; defaults to the model's paper's) and `run_eagerly`, `jit_compile`,
+        `steps_per_execution`."""
+        self.check_compile_options(kwargs)
+        super().compile(optimizer=optimizer or self.default_optimizer(), **kwargs)
+        self.optimizer.build(self.trainable_variables)
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return None
+        return {"optimizer": keras.saving.serialize_keras_object(self.optimizer)}
+
+    def compile_from_config(self, config):
+        self.compile(optimizer=keras.saving.deserialize_keras_object(config["optimizer"]))
 
     def evaluation_step(self, data):
         """One evaluation step on a batch (no update); returns the logs. Defaults to the

@@ -176,10 +176,6 @@ class GAN(StepModel):
         return names
 
     @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    @property
     def inputs(self):
         return self.generator.inputs
 
@@ -226,26 +222,21 @@ class GAN(StepModel):
             **kwargs: `run_eagerly`, `jit_compile`, `steps_per_execution` (no loss or
                 metrics: the model computes its own).
         """
-        refused = sorted(set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution",
-                                        "auto_scale_loss"})
-        if refused:
-            raise ValueError(f"GAN.compile does not take {', '.join(refused)}: the model "
-                             "computes its own losses. It takes generator_optimizer, "
-                             "discriminator_optimizer, run_eagerly, jit_compile, "
-                             "steps_per_execution.")
+        self.check_compile_options(kwargs, "generator_optimizer, discriminator_optimizer")
         self.generator_optimizer = keras.optimizers.get(
-            generator_optimizer or self._default_optimizer())
+            generator_optimizer or self.default_optimizer())
         self.discriminator_optimizer = keras.optimizers.get(
-            discriminator_optimizer or self._default_optimizer())
+            discriminator_optimizer or self.default_optimizer())
         if self.generator_optimizer is self.discriminator_optimizer:
             raise ValueError("generator_optimizer and discriminator_optimizer are one object: "
                              "give each network its own optimizer.")
-        super().compile(optimizer=None, **kwargs)
+        keras.Model.compile(self, optimizer=None, **kwargs)
         self.generator_optimizer.build(self.generator.trainable_variables)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
         self.optimizer = _Optimizers(self.generator_optimizer, self.discriminator_optimizer)
 
-    def _default_optimizer(self):
+    def default_optimizer(self):
+        """A new instance of the paper's optimizer for this objective (see `compile`)."""
         if self.loss_name == "gan":
             return keras.optimizers.Adam(2e-4, beta_1=0.5)
         if self.gradient_penalty_weight is not None:

@@ -154,10 +154,6 @@ class NVAE(StepModel):
         self(ops.zeros((1, *self.data_shape)))  # creates every sublayer's weights
 
     @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    @property
     def inputs(self):
         return [keras.KerasTensor((None, *self.data_shape), name="x")]
 
@@ -165,24 +161,9 @@ class NVAE(StepModel):
     def outputs(self):
         return [keras.KerasTensor((None, *self.data_shape), name="x_mean")]
 
-    def compile(self, optimizer=None, **kwargs):
-        """Configures training: `optimizer` defaults to Adamax(1e-2) (NVAE's optimizer, at the
-        paper's initial rate); `kwargs` are `run_eagerly`, `jit_compile`,
-        `steps_per_execution`."""
-        refused = sorted(set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution"})
-        if refused:
-            raise ValueError(f"NVAE.compile does not take {', '.join(refused)}: the model "
-                             "computes its own loss.")
-        super().compile(optimizer=optimizer or keras.optimizers.Adamax(1e-2), **kwargs)
-        self.optimizer.build(self.trainable_variables)
-
-    def get_compile_config(self):
-        if not self.compiled:
-            return None
-        return {"optimizer": keras.saving.serialize_keras_object(self.optimizer)}
-
-    def compile_from_config(self, config):
-        self.compile(optimizer=keras.saving.deserialize_keras_object(config["optimizer"]))
+    def default_optimizer(self):
+        """Adamax(1e-2), what `compile()` uses (NVAE's optimizer, at the paper's initial rate)."""
+        return keras.optimizers.Adamax(1e-2)
 
     # --- the hierarchy -----------------------------------------------------------------------
 

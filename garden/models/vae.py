@@ -106,10 +106,6 @@ class VAE(StepModel):
         self.built = True
 
     @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    @property
     def inputs(self):
         return self.encoder.inputs
 
@@ -117,25 +113,9 @@ class VAE(StepModel):
     def outputs(self):
         return self.decoder.outputs[:1]
 
-    def compile(self, optimizer=None, **kwargs):
-        """Configures training: `optimizer` defaults to Adam(1e-3) (the paper used Adagrad);
-        `kwargs` are `run_eagerly`, `jit_compile`, `steps_per_execution` (no loss or metrics:
-        the model computes its own)."""
-        refused = sorted(set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution",
-                                        "auto_scale_loss"})
-        if refused:
-            raise ValueError(f"VAE.compile does not take {', '.join(refused)}: the model "
-                             "computes its own loss.")
-        super().compile(optimizer=optimizer or keras.optimizers.Adam(1e-3), **kwargs)
-        self.optimizer.build(self.trainable_variables)
-
-    def get_compile_config(self):
-        if not self.compiled:
-            return None
-        return {"optimizer": keras.saving.serialize_keras_object(self.optimizer)}
-
-    def compile_from_config(self, config):
-        self.compile(optimizer=keras.saving.deserialize_keras_object(config["optimizer"]))
+    def default_optimizer(self):
+        """Adam(1e-3), what `compile()` uses (the paper used Adagrad)."""
+        return keras.optimizers.Adam(1e-3)
 
     # --- the model's distributions -----------------------------------------------------------
 
