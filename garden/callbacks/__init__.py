@@ -1,7 +1,8 @@
 """Training callbacks that drop into `model.fit`: what reacts to training.
 
 `OneCycle` (Smith 2018: learning rate and momentum in opposition), `LRFinder` (Smith 2015's LR
-range test; `lr_range_test` runs it, `suggest_learning_rates` reads its curve), `plot_schedule`.
+range test; `lr_range_test` runs it, `suggest_learning_rates` reads its curve), `plot_schedule`,
+`SampleGrid` (generated samples from fixed noise each epoch, as PNGs and a GIF).
 Learning-rate schedules (`CyclicLR`, `OneCycleLR`, `Warmup`, `linear_scaling`) are in
 `garden.schedules`, as Keras keeps its own in `keras.optimizers.schedules`.
 
@@ -14,11 +15,13 @@ They combine with what Keras already has:
 from garden.callbacks.lr_finder import LRFinder, lr_range_test, suggest_learning_rates
 from garden.callbacks.one_cycle import OneCycle
 from garden.callbacks.plot import plot_schedule
+from garden.callbacks.samples import SampleGrid
 from garden.callbacks.window_stopping import WindowEarlyStopping
 
 __all__ = [
     "LRFinder",
     "OneCycle",
+    "SampleGrid",
     "lr_range_test",
     "plot_schedule",
     "suggest_learning_rates",

@@ -8,16 +8,19 @@ Importing this package imports every model module, so the registry is complete.
 """
 
 from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
+from garden.models._steps import StepModel, trains_itself
 from garden.models.alexnet import alexnet
 from garden.models.capsnet import CapsNet, capsnet
 from garden.models.char_lstm import char_lstm
 from garden.models.deeplab import deeplab, with_output_stride
 from garden.models.fabric import conv_fabric
+from garden.models.gan import GAN, dcgan, wgan
 from garden.models.googlenet import GoogLeNet, googlenet
 from garden.models.graph import dcnn, gcn
 from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
 from garden.models.mlp import dropout_mlp, selu_mlp
 from garden.models.mobilenet import mobilenet_v1
+from garden.models.nvae import NVAE, nvae
 from garden.models.oov_char_lstm import oov_char_lstm
 from garden.models.resnet import (
     resnet18,
@@ -35,6 +38,7 @@ from garden.models.stn import stn_classifier
 from garden.models.super_resolution import espcn, srcnn
 from garden.models.transform_net import sr_transform_net, transform_net
 from garden.models.unet import unet
+from garden.models.vae import VAE, vae
 from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from garden.models.voice_unet import voice_unet
 
@@ -46,11 +50,16 @@ __all__ = [
     "list_models",
     "register_model",
     "CapsNet",
+    "GAN",
     "GoogLeNet",
+    "NVAE",
+    "StepModel",
+    "VAE",
     "alexnet",
     "capsnet",
     "char_lstm",
     "conv_fabric",
+    "dcgan",
     "dcnn",
     "deeplab",
     "dropout_mlp",
@@ -61,6 +70,7 @@ __all__ = [
     "hrnet_w18_small",
     "hrnet_w32",
     "mobilenet_v1",
+    "nvae",
     "oov_char_lstm",
     "resnet101",
     "resnet110",
@@ -77,8 +87,10 @@ __all__ = [
     "sr_transform_net",
     "srcnn",
     "stn_classifier",
+    "trains_itself",
     "transform_net",
     "unet",
+    "vae",
     "vgg11",
     "vgg11_bn",
     "vgg13",
@@ -88,5 +100,6 @@ __all__ = [
     "vgg19",
     "vgg19_bn",
     "voice_unet",
+    "wgan",
     "with_output_stride",
 ]

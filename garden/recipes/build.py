@@ -193,7 +193,19 @@ def build_metrics(specs):
 
 
 def compile_model(model, train_cfg):
-    """Compiles with the recipe's optimizer, loss, loss weights and metrics."""
+    """Compiles with the recipe's optimizer, loss, loss weights and metrics. A model that trains
+    itself (GANs, VAEs) computes its own losses: it gets the recipe's optimizer if one is given
+    (a GAN one instance of it per network), else its paper's."""
+    if models.trains_itself(model):
+        spec = train_cfg.get("optimizer")
+        if spec is None:
+            model.compile()
+        elif "generator_optimizer" in inspect.signature(model.compile).parameters:
+            model.compile(generator_optimizer=build_optimizer(spec),
+                          discriminator_optimizer=build_optimizer(spec))
+        else:
+            model.compile(optimizer=build_optimizer(spec))
+        return
     model.compile(
         optimizer=build_optimizer(train_cfg.get("optimizer", DEFAULT_OPTIMIZER)),
         loss=build_loss(train_cfg.get("loss", DEFAULT_LOSS)),

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from garden import models
+from garden.models import trains_itself
 from tests.helpers import as_list, random_inputs
 
 
@@ -30,7 +31,10 @@ def run_model_test(model, x=None, *, expected_output_shape=None, labels=True, ba
     - fit: one SGD training step (`train_on_batch`, `fit`'s step) has a finite loss and moves the
       first and the last trainable weight; with `labels`, the
       loss is sparse cross-entropy on integer labels over the last axis of the first output,
-      otherwise mean squared error towards zero (regression outputs such as images).
+      otherwise mean squared error towards zero (regression outputs such as images). A model
+      that writes its own training step (`trains_itself`: GANs, VAEs) is compiled with its own
+      defaults and takes its step on unlabelled random examples of `model.data_shape`; every
+      log is finite.
 
     Args:
         model: a built `keras.Model`.
@@ -38,7 +42,8 @@ def run_model_test(model, x=None, *, expected_output_shape=None, labels=True, ba
         expected_output_shape: tuple. Shape of the first output, batch included.
         labels: bool. Whether the fit step uses class labels. Defaults to True.
         backward: bool. Whether to check gradients. Defaults to True on TensorFlow (the check
-            uses `tf.GradientTape`), False elsewhere.
+            uses `tf.GradientTape`) for models trained through their outputs, False elsewhere
+            (a GAN's discriminator, say, is no part of its output).
         round_trip: bool. Whether to check the `.keras` round trip. Defaults to True.
         fit: bool. Whether to check one training step (last: it changes the weights).
             Defaults to True.
@@ -52,7 +57,7 @@ def run_model_test(model, x=None, *, expected_output_shape=None, labels=True, ba
     if expected_output_shape is not None:
         assert outputs[0].shape == tuple(expected_output_shape)
     if backward is None:
-        backward = keras.backend.backend() == "tensorflow"
+        backward = keras.backend.backend() == "tensorflow" and not trains_itself(model)
     if backward:
         _check_gradients(model, x)
     if round_trip:
@@ -95,6 +100,17 @@ def _check_round_trip(model, x):
 
 
 def _check_fit_step(model, x, outputs, labels):
+    # On TensorFlow eagerly: one step does not repay tracing the graph. JAX runs eager code op
+    # by op, compiling each, which costs more than compiling the step.
+    eager = keras.backend.backend() == "tensorflow"
+    before = [w.numpy() for w in model.trainable_weights]
+    if trains_itself(model):
+        data = np.random.default_rng(0).random((2, *model.data_shape), dtype=np.float32)
+        model.compile(run_eagerly=eager)
+        logs = model.train_on_batch(data, return_dict=True)
+        assert logs and all(np.isfinite(float(v)) for v in logs.values()), logs
+        _check_moved(model, before)
+        return
     first = outputs[0]
     if labels:
         rng = np.random.default_rng(0)
@@ -102,15 +118,15 @@ def _check_fit_step(model, x, outputs, labels):
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     else:
         y, loss = np.zeros_like(first), "mse"
-    # On TensorFlow eagerly: one step does not repay tracing the graph. JAX runs eager code op
-    # by op, compiling each, which costs more than compiling the step.
-    eager = keras.backend.backend() == "tensorflow"
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss=loss, run_eagerly=eager)
-    before = [w.numpy() for w in model.trainable_weights]
     with warnings.catch_warnings():  # softmax outputs taken as logits: still a training step
         warnings.filterwarnings("ignore", ".*sparse_categorical_crossentropy. received")
         loss = model.train_on_batch(x, y)
     assert np.isfinite(loss)
+    _check_moved(model, before)
+
+
+def _check_moved(model, before):
     # The step reached the first layer and the last: an update is applied through the network
     # (inner weights may have gradients too small to move float32, e.g. biases before batch
     # normalization).
