@@ -23,6 +23,7 @@ from garden.tools.deep_dream import (
 )
 from garden.tools.crf import DenseCRF
 from garden.tools.imbalance import class_priors, class_weights, move_threshold
+from garden.tools.kkt import KKTResiduals, QPSolution, kkt_conditions, solve_qp
 from garden.tools.landscape import (
     Curve,
     Surface,
@@ -40,28 +41,34 @@ from garden.tools.landscape import (
 from garden.tools.learning_curve import LearningCurve, learning_curve, plot_learning_curve
 from garden.tools.mc_dropout import mc_dropout_predict
 from garden.tools.profiler import LayerProfile, Profile, layer_multiply_adds, profile
+from garden.tools.td_learning import TDRun, cue_reward_td, plot_td
 
 __all__ = [
     "Arithmetic",
     "ComputePoint",
     "Curve",
     "DenseCRF",
+    "KKTResiduals",
     "LayerProfile",
     "LearningCurve",
     "Profile",
+    "QPSolution",
     "RELATIONSHIPS",
     "Surface",
+    "TDRun",
     "Trajectory",
     "animate",
     "class_priors",
     "class_weights",
     "conv_arithmetic",
+    "cue_reward_td",
     "deep_dream",
     "dream_model",
     "dream_objective",
     "filter_normalized_direction",
     "format_points",
     "interpolate",
+    "kkt_conditions",
     "layer_multiply_adds",
     "learning_curve",
     "load_image",
@@ -74,10 +81,12 @@ __all__ = [
     "plot_curves",
     "plot_learning_curve",
     "plot_surface_3d",
+    "plot_td",
     "pool_arithmetic",
     "power_law",
     "profile",
     "save_image",
+    "solve_qp",
     "trainable_weights",
     "trajectory",
     "transposed_conv_arithmetic",
