@@ -39,10 +39,10 @@ $(DOCS_STAMP): $(STAMP)
 	touch $@
 
 docs: $(DOCS_STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict
 
 docs-serve: $(DOCS_STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+	DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs serve
 
 clean:
 	rm -rf $(VENV) build site *.egg-info
