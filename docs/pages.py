@@ -7,6 +7,7 @@ writes them into the site at build time and `tests/test_docs.py` checks them wit
 """
 
 import importlib.resources
+import inspect
 import json
 import re
 import unicodedata
@@ -64,6 +65,10 @@ def paper_rows(readme=None):
     return rows
 
 
+def _escape_bars(text):
+    return text.replace("|", "\\|")
+
+
 def _tokens(text):
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(re.findall(r"`([^`]*)`", text))))
 
@@ -102,6 +107,43 @@ def assign(rows):
     return placed_models, placed_recipes
 
 
+def builder_docs(name):
+    """`(text, [(argument, description)])` from the builder's docstring as it is at run time
+    (`register_classifier` writes the contract's arguments into it, which a static reader of the
+    source does not see); the text is the rest of the docstring as Markdown."""
+    text = inspect.getdoc(models.get_entry(name).builder) or ""
+    head, _, rest = text.partition("\nArgs:\n")
+    arguments, tail = [], []
+    for line in rest.splitlines():
+        item = re.match(r"    (\*{0,2}\w+): (.*)", line)
+        if tail or (line.strip() and not line.startswith("    ")):
+            tail.append(line)  # the Args section ends at the first unindented line
+        elif item:
+            arguments.append([item.group(1), item.group(2)])
+        elif line.strip() and arguments:
+            arguments[-1][1] += " " + line.strip()
+    return _sections("\n".join([head.strip(), *tail])), [tuple(a) for a in arguments]
+
+
+def _sections(text):
+    """Docstring text as Markdown: section titles ("Returns:") bold, doctests fenced."""
+    out, in_code = [], False
+    for line in text.strip().splitlines():
+        stripped = line.strip()
+        if stripped.startswith(">>>") or (in_code and stripped):
+            if not in_code:
+                out += ["", "```pycon"]
+                in_code = True
+            out.append(stripped)
+            continue
+        if in_code:
+            out += ["```", ""]
+            in_code = False
+        title = re.fullmatch(r"([A-Z][\w ]*):", stripped)
+        out += ["", f"**{title.group(1)}**", ""] if title else [stripped]
+    return "\n".join(out + (["```"] if in_code else []))
+
+
 def usage_snippet(name):
     """Python that builds the model's small instance and prints its output shape."""
     kwargs = ", ".join(f"{k}={v!r}" for k, v in models.get_entry(name).small_kwargs.items())
@@ -111,7 +153,8 @@ def usage_snippet(name):
 
 
 def model_page(name, paper_slug=None):
-    """The page of one registered model: registry facts, usage and the builder's docstring."""
+    """The page of one registered model: registry facts, usage and the builder's docstring
+    (its summary and a table of its arguments)."""
     entry = models.get_entry(name)
     lines = [
         f"# `{name}`", "",
@@ -129,8 +172,15 @@ def model_page(name, paper_slug=None):
     lines += ["## Usage", "", "```python", usage_snippet(name).rstrip(), "```", "",
               f"`garden info {name}` prints the parameters; `garden info {name} --layers` "
               "the multiply-adds per layer.", "",
-              "## Reference", "", f"::: garden.models.{name}", "    options:",
-              "      show_root_heading: false", "      show_source: false", ""]
+              "## Reference", ""]
+    summary, arguments = builder_docs(name)
+    lines += [summary, ""]
+    if arguments:
+        lines += ["| argument | description |", "|---|---|"]
+        lines += [f"| `{a}` | {_escape_bars(d)} |" for a, d in arguments]
+        lines.append("")
+    lines += [f"Source: `{entry.builder.__module__}.{entry.builder.__name__}`; every public "
+              "name of the package: [`garden.models`](../api/models.md).", ""]
     return "\n".join(lines)
 
 

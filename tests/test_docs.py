@@ -43,7 +43,10 @@ def _python_blocks(markdown):
 def test_every_model_has_its_page(pages, name):
     page = pages[f"models/{name}.md"]
     entry = models.get_entry(name)
-    assert f"::: garden.models.{name}" in page
+    summary, arguments = pages_module.builder_docs(name)
+    assert summary in page
+    assert [a for a, _ in arguments] == [a for a in entry.arguments if a != "kwargs"] or not arguments
+    assert all(f"| `{a}` |" in page for a, _ in arguments)
     assert entry.arxiv in page and entry.paper in page
     assert pages_module.usage_snippet(name).rstrip() in page
 
