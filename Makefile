@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEPS_HASH := $(shell cat pyproject.toml setup.py | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 
-.PHONY: install demo test test-slow bench clean
+.PHONY: install demo test test-slow bench docs docs-serve clean
 
 install: $(STAMP)
 
@@ -30,5 +30,19 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	for f in benchmarks/*.py; do $(BIN)/python -m benchmarks.$$(basename $$f .py) || exit 1; done
 
+# The docs extra installs on top of the test environment, stamped the same way.
+DOCS_STAMP := $(VENV)/.docs-$(DEPS_HASH)
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	rm -f $(VENV)/.docs-*
+	touch $@
+
+docs: $(DOCS_STAMP)
+	DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict
+
+docs-serve: $(DOCS_STAMP)
+	DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs serve
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

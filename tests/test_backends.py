@@ -1,6 +1,7 @@
 """Every registered model builds, runs and trains a step on the JAX backend, and computes what
 it computes on TensorFlow: the TF test instances' weights are loaded into their JAX-built twins
-in two subprocesses, which run `run_model_test` (forward, one fit step) on each."""
+in two subprocesses, which run `run_model_test` (forward, one fit step) on each. The default
+tier checks one model of every family (model module); `-m slow` checks the rest."""
 
 import json
 import os
@@ -9,6 +10,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from garden import models
 from tests.helpers import as_list, random_inputs
@@ -34,8 +36,28 @@ JAX_SCRIPT = textwrap.dedent(
 )
 
 
-def test_every_model_matches_and_trains_on_jax(small_model, tmp_path):
-    names = models.list_models()
+def _one_per_family():
+    """The first registered model of every model module: the default tier's JAX check covers
+    each family's code; the slow tier runs the others."""
+    first = {}
+    for name in models.list_models():
+        first.setdefault(models.get_entry(name).builder.__module__, name)
+    return sorted(first.values())
+
+
+FAMILIES = _one_per_family()
+
+
+def test_every_family_matches_and_trains_on_jax(small_model, tmp_path):
+    _check_on_jax(FAMILIES, small_model, tmp_path)
+
+
+@pytest.mark.slow
+def test_every_other_model_matches_and_trains_on_jax(small_model, tmp_path):
+    _check_on_jax(sorted(set(models.list_models()) - set(FAMILIES)), small_model, tmp_path)
+
+
+def _check_on_jax(names, small_model, tmp_path):
     expected = {}
     for name in names:
         model = small_model(name)

@@ -217,9 +217,27 @@ GARDEN_LAYERS = {
 
 def test_every_garden_layer_declares_its_multiply_adds():
     declared = {name for name in layers.__all__ if isinstance(getattr(layers, name), type)}
-    assert declared == set(GARDEN_LAYERS)
+    assert declared == set(GARDEN_LAYERS) | set(DIRECT_COUNTS)
     for name in declared:
         assert "multiply_adds" in vars(getattr(layers, name)), name
+
+
+# A recurrent cell and the two-input graph layers, counted from their input shapes directly.
+DIRECT_COUNTS = {
+    # One LSTM step: W x and R h for 4 gates (12 inputs + 5 units -> 20), 3 * 5 gate products.
+    "LSTMCell": (lambda: layers.LSTMCell(5), (None, 12), (12 + 5) * 20 + 3 * 5),
+    # H W (7 nodes, 3 -> 4 features) then A (H W).
+    "GraphConv": (lambda: layers.GraphConv(4), [(None, 7, 3), (None, 7, 7)], 7 * 4 * (3 + 7)),
+    # Each of 3 hops: P*_j X (7 x 7 by 7 x 2) and the element-wise weights.
+    "DiffusionConv": (lambda: layers.DiffusionConv(), [(None, 7, 2), (None, 3, 7, 7)],
+                      3 * 7 * 2 * (7 + 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIRECT_COUNTS))
+def test_cell_and_graph_layer_counts_equal_the_hand_formula(name):
+    build, input_shape, expected = DIRECT_COUNTS[name]
+    assert build().multiply_adds(input_shape) == expected
 
 
 @pytest.mark.parametrize("name", sorted(GARDEN_LAYERS))

@@ -34,6 +34,7 @@ from garden.tools.generative import (
     save_grid,
 )
 from garden.tools.imbalance import class_priors, class_weights, move_threshold
+from garden.tools.kkt import KKTResiduals, QPSolution, kkt_conditions, solve_qp
 from garden.tools.landscape import (
     Curve,
     Surface,
@@ -51,6 +52,7 @@ from garden.tools.landscape import (
 from garden.tools.learning_curve import LearningCurve, learning_curve, plot_learning_curve
 from garden.tools.mc_dropout import mc_dropout_predict
 from garden.tools.profiler import LayerProfile, Profile, layer_multiply_adds, profile
+from garden.tools.td_learning import TDRun, cue_reward_td, plot_td
 
 __all__ = [
     "Arithmetic",
@@ -58,17 +60,21 @@ __all__ = [
     "Curve",
     "DenseCRF",
     "KID",
+    "KKTResiduals",
     "LayerProfile",
     "LearningCurve",
     "ModeCoverage",
     "Profile",
+    "QPSolution",
     "RELATIONSHIPS",
     "Surface",
+    "TDRun",
     "Trajectory",
     "animate",
     "class_priors",
     "class_weights",
     "conv_arithmetic",
+    "cue_reward_td",
     "deep_dream",
     "dream_model",
     "dream_objective",
@@ -77,6 +83,7 @@ __all__ = [
     "image_grid",
     "interpolate",
     "kernel_inception_distance",
+    "kkt_conditions",
     "layer_multiply_adds",
     "learning_curve",
     "load_image",
@@ -92,12 +99,14 @@ __all__ = [
     "plot_learning_curve",
     "plot_surface_3d",
     "polynomial_kernel",
+    "plot_td",
     "pool_arithmetic",
     "power_law",
     "profile",
     "save_gif",
     "save_grid",
     "save_image",
+    "solve_qp",
     "trainable_weights",
     "trajectory",
     "transposed_conv_arithmetic",
