@@ -26,6 +26,18 @@ def reference():
                                         classes=7)
 
 
+def test_same_layers_as_keras_applications(reference):
+    # The same layer types and configurations (padding of the 1x1 convolutions included) give
+    # the same graph, so garden trains at keras.applications' speed (benchmarks.applications).
+    ours = mobilenet_v1(alpha=0.5, input_shape=(64, 64, 3), classes=7)
+
+    def configs(model):
+        return [(type(layer), {k: v for k, v in layer.get_config().items() if k != "name"})
+                for layer in model.layers[1:]]
+
+    assert configs(ours) == configs(reference)
+
+
 @pytest.mark.parametrize("filename", ["ref.weights.h5", "ref.h5"])
 def test_weights_from_a_local_file(reference, tmp_path, filename):
     path = tmp_path / filename

@@ -8,7 +8,9 @@ The body is the paper's Table 1: a full 3x3 convolution, then 13 depthwise-separ
 (3x3 depthwise + 1x1 pointwise, each followed by batch norm and ReLU). Layer names, order and
 shapes follow `keras.applications.MobileNet`, so its ImageNet weights load with `set_weights`;
 like those weights, the activations are ReLU6 and stride-2 depthwise convolutions pad
-bottom/right only.
+bottom/right only. Every layer's configuration equals keras.applications' (the 1x1 pointwise
+convolutions included, padding "same"), so both build the same graph and train at one speed
+(`benchmarks.applications`).
 """
 
 from keras import layers
@@ -52,7 +54,7 @@ def _separable_block(x, filters, stride, depth_multiplier, block_id):
     )(x)
     x = layers.BatchNormalization(name=f"conv_dw_{block_id}_bn")(x)
     x = layers.ReLU(6.0, name=f"conv_dw_{block_id}_relu")(x)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"conv_pw_{block_id}")(x)
+    x = layers.Conv2D(filters, 1, padding="same", use_bias=False, name=f"conv_pw_{block_id}")(x)
     x = layers.BatchNormalization(name=f"conv_pw_{block_id}_bn")(x)
     return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
