@@ -12,11 +12,14 @@ both end at the same weights, and writes `results/federated.json`. Needs `garden
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks import require
+from benchmarks._timing import row
 from garden.federated import flower
 from garden.utils.files import write_text
 
@@ -86,6 +89,16 @@ def main(argv=None):
     print(f"in process / Flower simulation: {result['ratio']:.2f}x; same weights: {same}")
     write_text(Path(args.out) / "federated.json", json.dumps(result, indent=2))
     return result
+
+
+def rows(tiny=False):
+    """In-process rounds/s over Flower simulation's (one measurement: min = max)."""
+    require("ray", "'garden[federated]'")  # flwr's simulation engine
+    with tempfile.TemporaryDirectory() as tmp:  # the tiny run's file is not kept
+        result = main(["--rounds", "2", "--out", tmp] if tiny else [])
+    return [row("federated", "FedAvg rounds/s: in process / Flower simulation", [result["ratio"]],
+                "throughput ratio", rounds=result["rounds"], clients=result["clients"],
+                same_weights=result["same_weights"])]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ random and filter (structured) pruning while fine-tuning, and measures test accu
 accuracy-vs-compression curves of "What is the State of Neural Network Pruning?" (Blalock et al. 2020). It
 also exports the dense and the 90%-sparse model to TFLite and compares their gzip-compressed
 sizes, and checks accuracy at 80% sparsity against dense. Prints a table; writes
-`results/sparsity.json` and `results/sparsity_curves.png`. About 5 minutes on 2 idle CPU cores.
+`results/sparsity.json` and `results/sparsity_curves.png`. About 5 minutes on 2 idle CPU cores;
+`make bench` runs it shorter (`BENCH_ARGS`: 10 dense epochs, 3 of fine-tuning per point).
 """
 
 import argparse
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import keras
 
+from benchmarks._timing import row
 from garden import data, export, sparsity
 from garden.utils.figures import pyplot, save_figure
 from garden.utils.files import write_text
@@ -88,6 +90,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30, help="dense training epochs")
     parser.add_argument("--finetune", type=int, default=10, help="fine-tuning epochs per point")
+    parser.add_argument("--compressions", type=int, nargs="+", default=list(COMPRESSIONS),
+                        help="compression ratios of the curves")
     parser.add_argument("--out", default="results", help="output directory")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -104,7 +108,7 @@ def main(argv=None):
     curves = {}
     for name, ranking in RANKINGS.items():
         curves[name] = []
-        for ratio in COMPRESSIONS:
+        for ratio in args.compressions:
             keras.utils.set_random_seed(0)
             model, acc = prune_and_finetune(dense, train, test, ranking, 1 - 1 / ratio,
                                             args.finetune)
@@ -145,6 +149,26 @@ def main(argv=None):
           f"{sizes['dense']['gzip_bytes']:,} = {results['gzip_ratio_90_vs_dense']:.3f}")
     print(f"wrote {out / 'sparsity.json'} and {out / 'sparsity_curves.png'}")
     return results
+
+
+# `make bench`'s configuration, and the tiny one the test tier runs.
+BENCH_ARGS = ["--epochs", "10", "--finetune", "3"]
+TINY_ARGS = ["--epochs", "1", "--finetune", "1", "--compressions", "2"]
+
+
+def rows(tiny=False):
+    """The headline figures: the 90%-sparse TFLite file's gzip size over the dense one's, and
+    test accuracy at 80% sparsity over dense (each one measurement: min = max)."""
+    args = TINY_ARGS if tiny else BENCH_ARGS
+    with tempfile.TemporaryDirectory() as tmp:  # the tiny run's files are not kept
+        result = main(args + ["--out", tmp] if tiny else args)
+    detail = {"args": args, "dense_accuracy": result["dense_accuracy"]}
+    return [
+        row("sparsity", "90% sparse TFLite gzip size / dense", [result["gzip_ratio_90_vs_dense"]],
+            "size ratio", tflite=result["tflite"], **detail),
+        row("sparsity", "accuracy at 80% sparse (layerwise) / dense",
+            [result["accuracy_at_80"] / result["dense_accuracy"]], "accuracy ratio", **detail),
+    ]
 
 
 if __name__ == "__main__":
