@@ -1,0 +1,56 @@
+"""Every benchmark module runs on its tiny configuration and returns well-formed rows, and the
+aggregator writes a well-formed bench.json (`python -m benchmarks`), so the benchmarks do not
+rot. Tiny runs measure nothing: the figures are `make bench`'s."""
+
+import importlib
+import json
+import math
+
+import pytest
+
+from benchmarks import __main__ as aggregator
+
+KEYS = {"benchmark", "row", "ratio", "min", "max", "unit", "detail"}
+
+
+def check_rows(name, rows):
+    assert rows, f"{name} returned no rows"
+    for row in rows:
+        assert set(row) == KEYS, row
+        assert row["benchmark"] == name
+        assert all(math.isfinite(row[k]) and row[k] > 0 for k in ("ratio", "min", "max")), row
+        assert row["min"] <= row["ratio"] <= row["max"], row
+        json.dumps(row, default=float)  # the JSON file can hold it
+
+
+@pytest.mark.parametrize("name", aggregator.module_names())
+def test_module_runs_tiny(name):
+    try:
+        rows = importlib.import_module(f"benchmarks.{name}").rows(tiny=True)
+    except ModuleNotFoundError as error:
+        pytest.skip(f"optional dependency missing: {error}")
+    check_rows(name, rows)
+
+
+def test_aggregator_writes_bench_json(tmp_path):
+    out = tmp_path / "bench.json"
+    aggregator.main(["--tiny", "--only", "landscape", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert result["tiny"] is True
+    assert {"date", "machine", "versions", "rows", "skipped", "seconds"} <= set(result)
+    assert result["machine"]["cores"] >= 1 and result["machine"]["cpu"]
+    assert {"python", "tensorflow", "keras"} <= set(result["versions"])
+    check_rows("landscape", result["rows"])
+    assert list(result["seconds"]) == ["landscape"]
+
+
+def test_missing_dependency_is_reported_as_skipped(tmp_path, monkeypatch):
+    def missing(tiny=False):
+        raise ModuleNotFoundError("needs 'x': pip install x", name="x")
+
+    monkeypatch.setattr(importlib.import_module("benchmarks.landscape"), "rows", missing)
+    out = tmp_path / "bench.json"
+    aggregator.main(["--tiny", "--only", "landscape", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert result["rows"] == []
+    assert result["skipped"] == [{"benchmark": "landscape", "reason": "needs 'x': pip install x"}]
