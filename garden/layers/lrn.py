@@ -7,6 +7,7 @@ Reference:
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from garden.utils.serialization import serializable
@@ -66,12 +67,14 @@ class LocalResponseNormalization(keras.layers.Layer):
         self.beta = beta
 
     def call(self, inputs):
-        channels = inputs.shape[-1]
-        radius = self.n // 2
-        padding = [(0, 0)] * (len(inputs.shape) - 1) + [(radius, radius)]
-        squares = ops.pad(ops.square(inputs), padding)
-        window_sum = sum(squares[..., offset : offset + channels] for offset in range(self.n))
-        return inputs / ops.power(self.k + self.alpha * window_sum, self.beta)
+        # The window sums are one matmul with a 0/1 band matrix (channel j sums channels within
+        # n // 2 of it), and the power is exp(-beta log(.)) (the divisor is >= k > 0): n sliced
+        # adds and ops.power trained 3-4x slower than tf.nn.local_response_normalization,
+        # this is as fast or faster (benchmarks.layers).
+        channels = np.arange(inputs.shape[-1])
+        band = np.abs(channels[:, None] - channels[None, :]) <= self.n // 2
+        window_sum = ops.matmul(ops.square(inputs), ops.cast(band, inputs.dtype))
+        return inputs * ops.exp(-self.beta * ops.log(self.k + self.alpha * window_sum))
 
     def compute_output_shape(self, input_shape):
         return input_shape
