@@ -61,7 +61,9 @@ def run(names, tiny=False):
         start = time.perf_counter()
         try:
             module = importlib.import_module(f"benchmarks.{name}")
-            rows.extend(module.rows(tiny=tiny))
+            found = module.rows(tiny=tiny)
+            print(format_table(found), flush=True)
+            rows.extend(found)
         except ModuleNotFoundError as error:
             skipped.append({"benchmark": name, "reason": str(error)})
             print(f"skipped {name}: {error}")

@@ -19,9 +19,9 @@ from garden import models
 
 # name -> (builder arguments, batch size, steps per epoch)
 NETWORKS = {
-    "mobilenet_v1": ({"alpha": 0.5, "input_shape": (96, 96, 3), "classes": 10}, 64, 8),
+    "mobilenet_v1": ({"alpha": 0.5, "input_shape": (96, 96, 3), "classes": 10}, 64, 4),
     "resnet50": ({"input_shape": (32, 32, 3), "classes": 10}, 32, 4),
-    "vgg16": ({"input_shape": (32, 32, 3), "classes": 10}, 32, 4),
+    "vgg16": ({"input_shape": (32, 32, 3), "classes": 10}, 32, 2),
 }
 TINY = {"mobilenet_v1": ({"alpha": 0.25, "input_shape": (32, 32, 3), "classes": 2}, 4, 1)}
 

@@ -114,15 +114,18 @@ def _torchvision_job(name, tiny):
 
 
 def worker(jobs, tiny):
-    """A worker's loop: builds `jobs`, warms each up, then trains the epoch named on each line
-    of stdin, replying on stdout once done."""
-    epochs = {}
+    """A worker's loop: builds `jobs`, warms each up, replies with the jobs this backend cannot
+    run (and why), then trains the epoch named on each line of stdin, replying once done."""
+    epochs, unsupported = {}, {}
     for job in jobs:
         kind, name = job.split(":")
-        epochs[job] = (_torchvision_job(name, tiny) if kind == "torchvision"
-                       else _keras_job(name, kind == "vision", tiny))
-        epochs[job]()
-    print(PREFIX + "ready", flush=True)
+        try:
+            epochs[job] = (_torchvision_job(name, tiny) if kind == "torchvision"
+                           else _keras_job(name, kind == "vision", tiny))
+            epochs[job]()
+        except RuntimeError as error:  # a model refusing this backend says so
+            unsupported[job] = str(error)
+    print(PREFIX + json.dumps(unsupported), flush=True)
     for line in sys.stdin:
         epochs[line.strip()]()
         print(PREFIX + "done", flush=True)
@@ -141,6 +144,7 @@ class Worker:
         self.backend = backend
 
     def wait(self):
+        """The worker's next reply."""
         for line in self.process.stdout:
             if line.startswith(PREFIX):
                 return line[len(PREFIX):].strip()
@@ -171,21 +175,21 @@ def rows(tiny=False, repeats=5):
                                           if vision and b == "torch" else []), tiny)
                for b in backends}
     try:
-        for w in workers.values():
-            if w.wait() != "ready":
-                raise RuntimeError(f"the {w.backend} worker did not start")
+        unsupported = {b: json.loads(w.wait()) for b, w in workers.items()}
         result = []
         for family, name in families.items():
+            job = f"family:{name}"
+            refused = {b: u[job] for b, u in unsupported.items() if job in u}
             seconds = _timing.interleave(
-                {b: (lambda w=w: w.epoch(f"family:{name}")) for b, w in workers.items()},
+                {b: (lambda w=w: w.epoch(job)) for b, w in workers.items() if b not in refused},
                 repeats=repeats, warmup=0)
             medians = {b: float(np.median(s)) for b, s in seconds.items()}
-            for b in backends[1:]:
+            for b in [b for b in backends[1:] if b in seconds]:
                 result.append(_timing.row(
                     "backends", f"{family} ({name}) epochs/s: {b} / tensorflow",
                     _timing.ratios(seconds, "tensorflow", b), "throughput ratio",
                     seconds_per_epoch=medians, fastest=min(medians, key=medians.get),
-                    repeats=repeats))
+                    unsupported=refused, repeats=repeats))
         for name in vision_names:
             functions = {b: (lambda w=w: w.epoch(f"vision:{name}")) for b, w in workers.items()}
             functions["torchvision"] = lambda: workers["torch"].epoch(f"torchvision:{name}")
