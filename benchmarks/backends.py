@@ -30,8 +30,8 @@ from benchmarks import _timing
 FAMILIES = {"classic CNN": "resnet18", "own training step": "vae", "U-Net": "unet",
             "LSTM": "char_lstm", "GCN": "gcn"}
 TORCHVISION = ("resnet18", "vgg11")
-BATCH, STEPS = 16, 8
-VISION_BATCH, VISION_STEPS = 32, 4
+BATCH, STEPS = 16, 4
+VISION_BATCH, VISION_STEPS = 32, 2
 PREFIX = "BENCH "
 
 
@@ -160,7 +160,7 @@ class Worker:
         self.process.wait()
 
 
-def rows(tiny=False, repeats=5):
+def rows(tiny=False, repeats=3):
     """Rows: each backend's epochs/s over TensorFlow's, per family; torchvision comparisons."""
     torch = importlib.util.find_spec("torch") is not None
     vision = torch and importlib.util.find_spec("torchvision") is not None
@@ -209,7 +209,7 @@ def rows(tiny=False, repeats=5):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

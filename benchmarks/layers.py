@@ -51,13 +51,14 @@ def compiled(function, x, variables, backward):
 
 
 def compare(name, garden, builtin, x, variables, repeats, directions=(False, True)):
-    """Rows of garden's time over the built-in's, after checking they agree on `x`."""
+    """Rows of garden's time over the built-in's, after checking they agree on `x`;
+    `variables` is the pair (garden's weights, the built-in's) the backward pass reaches."""
     np.testing.assert_allclose(garden(x), builtin(x), rtol=1e-4, atol=1e-5)
     result = []
     for backward in directions:
         seconds = _timing.interleave(
-            {"garden": compiled(garden, x, variables, backward),
-             "builtin": compiled(builtin, x, variables, backward)}, repeats=repeats, warmup=1)
+            {"garden": compiled(garden, x, variables[0], backward),
+             "builtin": compiled(builtin, x, variables[1], backward)}, repeats=repeats, warmup=1)
         result.append(_timing.row(
             "layers", f"{name} {'forward + backward' if backward else 'forward'}: garden / "
             "built-in", _timing.ratios(seconds, "garden", "builtin"), "time ratio",
@@ -71,7 +72,7 @@ def lrn(batch, repeats):
     layer = layers.LocalResponseNormalization(n=5, k=2.0, alpha=1e-4, beta=0.75)
     x = tf.random.stateless_uniform((batch, 55, 55, 96), seed=(0, 0), maxval=10.0)
     return compare("LRN (n=5, 55x55x96)", layer, lambda x: tf.nn.local_response_normalization(
-        x, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75), x, [], repeats)
+        x, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75), x, ([], []), repeats)
 
 
 def subpixel(batch, repeats):
@@ -82,8 +83,8 @@ def subpixel(batch, repeats):
     conv.build(x.shape)
     conv.set_weights(layer.get_weights())
     return compare("sub-pixel shuffle (x3, 64x64x32)", layer,
-                   lambda x: tf.nn.depth_to_space(conv(x), 3), x, layer.trainable_variables,
-                   repeats)
+                   lambda x: tf.nn.depth_to_space(conv(x), 3), x,
+                   (layer.trainable_variables, conv.trainable_variables), repeats)
 
 
 def sampler(batch, repeats):
@@ -109,7 +110,7 @@ def sampler(batch, repeats):
             interpolation="BILINEAR", fill_mode="CONSTANT")
 
     return compare(f"spatial transformer sampler ({size}x{size}x3)", garden, builtin, images,
-                   [], repeats, directions=(False,))
+                   ([], []), repeats, directions=(False,))
 
 
 def capsules(batch, repeats):
@@ -128,7 +129,7 @@ def capsules(batch, repeats):
         return v
 
     result = compare("capsule routing (1152x8 -> 10x16, 3 routings)", layer, builtin, x,
-                     [layer.kernel], repeats)
+                     ([layer.kernel], [layer.kernel]), repeats)
     one = layers.CapsuleLayer(10, dim=16, routings=1)
     one.build(x.shape)
     one.set_weights(layer.get_weights())
