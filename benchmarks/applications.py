@@ -39,9 +39,11 @@ def pair(name, kwargs):
     return garden, twin
 
 
-def epoch_of(model, x, y, batch_size):
-    """A callable that trains `model` one epoch on `(x, y)`: SGD with momentum, cross-entropy."""
-    model.compile(keras.optimizers.SGD(0.01, momentum=0.9), "sparse_categorical_crossentropy")
+def epoch_of(model, x, y, batch_size, eager=False):
+    """A callable that trains `model` one epoch on `(x, y)`: SGD with momentum, cross-entropy
+    (`eager`: uncompiled, for the tiny run, where tracing would cost more than the step)."""
+    model.compile(keras.optimizers.SGD(0.01, momentum=0.9), "sparse_categorical_crossentropy",
+                  run_eagerly=eager)
     return lambda: model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
 
 
@@ -55,8 +57,9 @@ def rows(tiny=False, repeats=5):
         y = rng.integers(0, kwargs["classes"], len(x))
         garden, twin = pair(name, kwargs)
         seconds = _timing.interleave(
-            {"garden": epoch_of(garden, x, y, batch_size),
-             "keras.applications": epoch_of(twin, x, y, batch_size)}, repeats=repeats)
+            {"garden": epoch_of(garden, x, y, batch_size, eager=tiny),
+             "keras.applications": epoch_of(twin, x, y, batch_size, eager=tiny)},
+            repeats=repeats)
         result.append(_timing.row(
             "applications", f"{name} train images/s: garden / keras.applications",
             _timing.ratios(seconds, "keras.applications", "garden"), "throughput ratio",

@@ -40,7 +40,8 @@ def rows(tiny=False, repeats=5):
         y = np.concatenate([b[1] for b in batches])
         keras.utils.set_random_seed(0)
         model = _models.demo_model()
-        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
+                      run_eagerly=tiny)  # tiny: tracing would cost more than the steps
         functions = {name: (lambda d=d: model.fit(d, epochs=1, verbose=0))
                      for name, d in pipelines.items()}
         functions["arrays"] = lambda: model.fit(x, y, batch_size=options["batch_size"],
