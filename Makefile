@@ -27,7 +27,7 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 
-# Every benchmark, one table, results/bench.json (about 20 minutes on 2 CPU cores). The bench
+# Every benchmark, one table, results/bench.json (11 minutes on 2 shared CPU cores). The bench
 # extra adds PyTorch (the torch-backend and torchvision rows); without it they are skipped.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
