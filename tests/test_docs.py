@@ -81,7 +81,7 @@ def test_models_and_recipes_land_on_their_papers():
     model_slug, recipe_slug = pages_module.assign(pages_module.paper_rows())
     assert set(model_slug) == set(models.list_models())
     expected = {"vgg16_bn": "vgg", "resnet50": "resnet", "resnet50d": "bag-of-tricks",
-                "gcn": "gcn", "char_lstm": "lstm", "oov_char_lstm": "federated-oov-words"}
+                "gcn": "gcn", "char_lstm": "lstm"}
     assert {m: model_slug[m] for m in expected} == expected
     expected = {"mobilenet_v1_digits": "mobilenet-v1", "compute_digits": "computational-limits",
                 "loss_landscape_digits": "loss-landscape", "dsd_digits": "dsd",

@@ -21,7 +21,6 @@ from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
 from garden.models.mlp import dropout_mlp, selu_mlp
 from garden.models.mobilenet import mobilenet_v1
 from garden.models.nvae import NVAE, nvae
-from garden.models.oov_char_lstm import oov_char_lstm
 from garden.models.resnet import (
     resnet18,
     resnet20,
@@ -71,7 +70,6 @@ __all__ = [
     "hrnet_w32",
     "mobilenet_v1",
     "nvae",
-    "oov_char_lstm",
     "resnet101",
     "resnet110",
     "resnet152",
