@@ -172,6 +172,30 @@ def usage_snippet(name):
             f"print(model.output_shape)\n")
 
 
+def _figure_value(figure):
+    if isinstance(figure.value, tuple):
+        return f"`{figure.value}`"
+    if figure.quantity == "multiply-adds":
+        return f"{figure.value / 1e9:g}G (within {figure.rel:.0%})"
+    return f"{figure.value:,}" + (f" (within {figure.rel:.0%})" if figure.rel else "")
+
+
+def figures_table(names):
+    """The registry's paper figures of the models `names`, as page lines (none: no lines)."""
+    rows = [(n, f) for n in names for f in models.get_entry(n).figures]
+    if not rows:
+        return []
+    lines = ["## Figures from the paper", "",
+             "Each is asserted against the full-size model by `tests/test_paper_figures.py`.", "",
+             "| model | arguments | quantity | value | source |", "|---|---|---|---|---|"]
+    for name, f in rows:
+        arguments = ", ".join(f"`{k}={v!r}`" for k, v in f.kwargs) or "defaults"
+        quantity = f"{f.quantity} of `{f.layer}`" if f.layer else f.quantity
+        lines.append(f"| `{name}` | {arguments} | {quantity} | {_figure_value(f)} | "
+                     f"{_escape_bars(f.source)} |")
+    return lines + [""]
+
+
 def model_page(name, paper_slug=None):
     """The page of one registered model: registry facts, usage and the builder's docstring
     (its summary and a table of its arguments)."""
@@ -189,6 +213,7 @@ def model_page(name, paper_slug=None):
     if paper_slug:
         lines += [f"What garden implements for this paper, and the measured result: "
                   f"[the paper's page](../papers/{paper_slug}.md).", ""]
+    lines += figures_table([name])
     lines += ["## Usage", "", "```python", usage_snippet(name).rstrip(), "```", "",
               f"`garden info {name}` prints the parameters; `garden info {name} --layers` "
               "the multiply-adds per layer.", "",
@@ -243,6 +268,7 @@ def paper_page(row, model_names, recipe_names):
         lines += ["**Paper:** " + ", ".join(f"<{u}>" for u in links), ""]
     lines += ["| in garden | headline result |", "|---|---|",
               f"| {row['garden']} | {row['result']} |", "", account(row["slug"]), ""]
+    lines += figures_table(model_names)
     if model_names:
         lines += ["## Models", "", "| model | task | default input |", "|---|---|---|"]
         for m in model_names:

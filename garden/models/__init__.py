@@ -7,7 +7,17 @@
 Importing this package imports every model module, so the registry is complete.
 """
 
-from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
+from garden.models._registry import (
+    QUANTITIES,
+    Figure,
+    ModelEntry,
+    build,
+    figure,
+    get_entry,
+    info,
+    list_models,
+    register_model,
+)
 from garden.models._steps import StepModel, trains_itself
 from garden.models.alexnet import alexnet
 from garden.models.capsnet import CapsNet, capsnet
@@ -42,8 +52,11 @@ from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn,
 from garden.models.voice_unet import voice_unet
 
 __all__ = [
+    "QUANTITIES",
+    "Figure",
     "ModelEntry",
     "build",
+    "figure",
     "get_entry",
     "info",
     "list_models",
