@@ -130,6 +130,10 @@ def cmd_data_prepare(args):
 def cmd_train(args):
     from garden import recipes
 
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers} is not allowed: use an integer >= 1")
+    if args.workers > 1:
+        raise SystemExit(_train_workers(args))
     try:
         recipes.train(args.recipe, runs_dir=args.runs_dir, export_dir=args.export_dir,
                       fresh=args.fresh)
@@ -138,6 +142,22 @@ def cmd_train(args):
             "interrupted; run the same command to resume")
         print(f"garden: {message}", file=sys.stderr)
         raise SystemExit(130) from None
+
+
+def _train_workers(args):
+    """`garden train --workers N`: N local worker processes of a multi_worker recipe, each with
+    the TF_CONFIG of a cluster on loopback ports; worker 0 is the chief. Their exit status."""
+    from garden.recipes import distribute, schema
+
+    recipe, source = schema.read_recipe(args.recipe)
+    strategy = recipe.get("distribute", {}).get("strategy") if isinstance(
+        recipe.get("distribute"), dict) else None
+    if strategy != "multi_worker":
+        raise UsageError(f"--workers {args.workers} needs a recipe with [distribute] strategy = "
+                         f"\"multi_worker\"; {source} has {strategy or 'no [distribute]'}")
+    argv = ["train", args.recipe, "--runs-dir", args.runs_dir, "--export-dir", args.export_dir]
+    procs = distribute.start_workers(argv + ["--fresh"] * args.fresh, args.workers)
+    return distribute.wait_workers(procs)
 
 
 def cmd_lr_find(args):
@@ -322,6 +342,9 @@ def _parser():
     p.add_argument("recipe", type=_file("recipe"),
                    help="a TOML recipe, e.g. training/mobilenet_v1_digits.toml")
     run_options(p)
+    p.add_argument("--workers", type=int, default=1,
+                   help="start this many local worker processes of a multi_worker recipe "
+                   "(TF_CONFIG on loopback ports; default: 1, this process)")
     p.set_defaults(func=cmd_train)
 
     p = commands.add_parser("lr-find", help="LR range test (Smith 2015) on a recipe")

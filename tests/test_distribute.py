@@ -1,0 +1,233 @@
+"""Data-parallel recipes ([distribute]): checks, the linear scaling rule, and synchronous data
+parallelism equal to large-batch SGD on TensorFlow's strategies (in subprocesses: a
+strategy's devices and collectives are fixed when a process starts)."""
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from garden import recipes
+from garden.cli import main
+from garden.recipes import distribute
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def _warmup(rate, initial=0.05):
+    return {"class_name": "Warmup",
+            "config": {"warmup_steps": 10, "initial_lr": initial, "schedule": rate}}
+
+
+@pytest.fixture
+def exact_recipe(tiny_recipe, digits_root):
+    """`exact_recipe(batch, rate, epochs, **sections)`: an MLP without dropout or batch norm
+    (per-replica randomness or statistics would differ from one large batch) on 1,400 digits
+    in stored order (1,390 after undersampling: the last batch of 90 splits evenly), so
+    both runs see the same batches."""
+
+    def make(batch, rate, epochs=2, **sections):
+        return tiny_recipe(
+            model={"name": "selu_mlp", "depth": 1, "width": 16, "dropout": 0.0,
+                   "input_shape": [8, 8, 1]},
+            data={"name": "digits", "batch_size": batch, "shuffle": False, "root": digits_root,
+                  "transforms": [{"name": "undersample"}]},
+            train={"epochs": epochs, "optimizer": {"class_name": "SGD",
+                                                   "config": {"learning_rate": _warmup(rate)}}},
+            **sections)
+
+    return make
+
+
+def _weights(run_dir):
+    import garden.schedules  # noqa: F401  (registers Warmup for loading)
+
+    model = keras.saving.load_model(Path(run_dir) / "model.keras")
+    return model, model.get_weights()
+
+
+def _assert_same_training(distributed_dir, single_dir, batches):
+    """Equal weights and equal step counts (at least `batches`: Keras adds a step per epoch
+    when a dataset's length is unknown, as after undersampling, alike in both runs)."""
+    model, weights = _weights(distributed_dir)
+    reference, expected = _weights(single_dir)
+    assert int(model.optimizer.iterations) == int(reference.optimizer.iterations) >= batches
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.1)  # past the warmup
+    for got, want in zip(weights, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_errors_before_training(tiny_recipe):
+    for section, message in [
+        ({"strategy": "horovod"}, "strategy='horovod' is not allowed: use one of 'mirrored'"),
+        ({"strategy": "data_parallel"}, "needs the jax backend"),
+        ({"strategy": "mirrored", "replicas": 2}, "unknown [distribute] key(s) replicas"),
+        ({}, "[distribute] needs a strategy"),
+        ({"strategy": "mirrored", "scale_learning_rate": "yes"}, "use True or False"),
+    ]:
+        with pytest.raises(ValueError, match="^recipe: .*" + re.escape(message)):
+            recipes.train(tiny_recipe(distribute=section))
+    recipe = tiny_recipe(variants={"two": {"distribute": {"strategy": "mirrored"}}})
+    with pytest.raises(ValueError, match="applies to the whole recipe"):
+        recipes.validate_recipe(recipe)
+
+
+def test_linear_scaling_of_rates():
+    """Every rate times the replica count, except Warmup's small-batch starting rate (Goyal et
+    al. 2017, Sections 2.1-2.2), as the large-minibatch recipe writes by hand."""
+    written = {"class_name": "SGD", "config": {"momentum": 0.9, "learning_rate": {
+        "class_name": "Warmup", "config": {"warmup_steps": 30, "initial_lr": 0.1, "schedule": {
+            "class_name": "CosineDecay",
+            "config": {"initial_learning_rate": 0.1, "decay_steps": 180}}}}}}
+    scaled = distribute.scale_optimizer(written, 8)
+    rate = scaled["config"]["learning_rate"]["config"]
+    assert rate["initial_lr"] == 0.1 and rate["warmup_steps"] == 30
+    assert rate["schedule"]["config"] == {"initial_learning_rate": 0.8, "decay_steps": 180}
+    assert distribute.scale_optimizer("adam", 4)["config"]["learning_rate"] == 0.004
+    one_cycle = {"class_name": "SGD", "config": {"learning_rate": {
+        "class_name": "OneCycleLR", "config": {"max_lr": 0.4, "total_steps": 100}}}}
+    assert distribute.scale_optimizer(one_cycle, 2)["config"]["learning_rate"]["config"] == {
+        "max_lr": 0.8, "total_steps": 100}
+    with pytest.raises(ValueError, match="cannot scale the rates of 'Mine'.*scale_learning_rate"):
+        distribute.scale_optimizer({"class_name": "SGD", "config": {
+            "learning_rate": {"class_name": "Mine", "config": {}}}}, 2)
+
+
+def test_resolve_records_global_batch(exact_recipe):
+    engine = distribute.Engine("mirrored", replicas=4)
+    resolved = distribute.resolve(exact_recipe(32, 0.05, distribute={"strategy": "mirrored"}),
+                                  engine)
+    assert resolved["data"]["batch_size"] == 128
+    assert resolved["distribute"] == {"strategy": "mirrored", "replicas": 4,
+                                      "per_replica_batch_size": 32}
+    assert resolved["train"]["optimizer"]["config"]["learning_rate"] == _warmup(0.2)
+    assert distribute.describe(resolved).startswith(
+        "mirrored: 4 replicas, global batch 128 (32 per replica), rates x4")
+    plain = distribute.resolve(exact_recipe(32, 0.05, distribute={
+        "strategy": "mirrored", "scale_learning_rate": False}), engine)
+    assert plain["train"]["optimizer"]["config"]["learning_rate"] == _warmup(0.05)
+
+
+def test_workers_need_a_multi_worker_recipe(tmp_path, tiny_recipe, recipe_toml, capsys):
+    path = tmp_path / "r.toml"
+    path.write_text(recipe_toml(tiny_recipe(distribute={"strategy": "mirrored"})))
+    assert main(["train", str(path), "--workers", "2"]) == 2
+    assert 'needs a recipe with [distribute] strategy = "multi_worker"' in capsys.readouterr().err
+    assert main(["train", str(path), "--workers", "0"]) == 2
+
+
+MIRRORED = textwrap.dedent("""
+    import json, sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from garden import recipes, sparsity
+    from garden.recipes import distribute
+    distributed, single, runs = json.loads(sys.argv[1])
+    recipes.train(distributed, runs_dir=runs + "/distributed")
+    recipes.train(single, runs_dir=runs + "/single")
+    # pruning masks under the strategy: one mask per replica, identical
+    engine = distribute.start(distributed["distribute"])
+    with engine.scope():
+        model, data, _ = recipes.build_training(distribute.resolve(distributed, engine), 0)
+        model = sparsity.prune_low_magnitude(model, pruning_schedule=sparsity.ConstantSparsity(
+            0.5, begin_step=0, frequency=5))
+        model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(distribute.shard_by_data(data), epochs=1, verbose=0,
+              callbacks=[sparsity.UpdatePruningStep()])
+    wrapper = sparsity.pruned_layers(model)[0]
+    strategy = model.distribute_strategy
+    local = [m.numpy() for m in strategy.experimental_local_results(wrapper.masks[0].value)]
+    print(json.dumps({"replicas": engine.replicas, "masks": len(local),
+                      "equal": all((x == local[0]).all() for x in local),
+                      "sparsity": float(1 - local[0].mean())}))
+""")
+
+
+def test_mirrored_two_devices_equal_one_large_batch(exact_recipe, tmp_path):
+    """MirroredStrategy over 2 logical CPUs at 50 per replica trains exactly as one device at
+    batch 100 with the doubled rate; schedules step on the global step (2 epochs of 14 global batches)."""
+    distributed = exact_recipe(50, 0.05, distribute={"strategy": "mirrored"})
+    single = exact_recipe(100, 0.1)
+    out = subprocess.run([sys.executable, "-c", MIRRORED,
+                          json.dumps([distributed, single, str(tmp_path)])],
+                         env=ENV, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "mirrored: 2 replicas, global batch 100 (50 per replica), rates x2" in out.stdout
+    _assert_same_training(tmp_path / "distributed/tiny/default/seed0",
+                          tmp_path / "single/tiny/default/seed0", batches=28)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["replicas"] == report["masks"] == 2 and report["equal"]
+    assert report["sparsity"] == pytest.approx(0.5, abs=0.01)
+
+
+def _history_epochs(run_dir):
+    with open(run_dir / "history.csv") as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+@pytest.mark.slow
+def test_two_workers_equal_one_large_batch(exact_recipe, recipe_toml, tmp_path):
+    """Two worker processes (TF_CONFIG on loopback ports) at 50 per replica end with the weights
+    of one process at batch 100: synchronous data parallelism is large-batch SGD."""
+    path = tmp_path / "tiny.toml"
+    path.write_text(recipe_toml(exact_recipe(50, 0.05, distribute={"strategy": "multi_worker"})))
+    runs = tmp_path / "runs"
+    scratch = set(Path(tempfile.gettempdir()).glob("garden-worker1-*"))
+    status = distribute.wait_workers(distribute.start_workers(
+        ["train", str(path), "--runs-dir", str(runs)], 2, env=ENV))
+    assert status == 0
+    recipes.train(exact_recipe(100, 0.1), runs_dir=tmp_path / "single")
+    _assert_same_training(runs / "tiny/default/seed0", tmp_path / "single/tiny/default/seed0",
+                          batches=28)
+    assert sorted(p.name for p in (runs / "tiny").iterdir()) == ["default", "results.json"]
+    assert set(Path(tempfile.gettempdir()).glob("garden-worker1-*")) == scratch  # removed
+
+
+@pytest.mark.slow
+def test_killed_worker_resumes_from_last_backup(exact_recipe, recipe_toml, tmp_path):
+    """Killing a worker mid-run stops the cluster; the same command resumes from the chief's
+    last backup: every epoch is in the history exactly once, none repeated or lost."""
+    epochs = 8
+    path = tmp_path / "tiny.toml"
+    path.write_text(recipe_toml(exact_recipe(50, 0.05, epochs=epochs,
+                                             distribute={"strategy": "multi_worker"})))
+    run_dir = tmp_path / "runs/tiny/default/seed0"
+    argv = ["train", str(path), "--runs-dir", str(tmp_path / "runs")]
+    procs = distribute.start_workers(argv, 2, env=ENV)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (
+            (run_dir / "history.csv").exists() and len(_history_epochs(run_dir)) >= 2):
+        time.sleep(0.2)
+    procs[1].kill()
+    assert distribute.wait_workers(procs) != 0
+    done = _history_epochs(run_dir)
+    assert 2 <= len(done) < epochs and (run_dir / "backup").is_dir()
+    assert distribute.wait_workers(distribute.start_workers(argv, 2, env=ENV)) == 0
+    assert _history_epochs(run_dir) == list(range(epochs))
+    model, _ = _weights(run_dir)
+    assert int(model.optimizer.iterations) >= epochs * 14
+
+
+def test_two_worker_recipe_resolves_to_the_single_process_variant():
+    """On 2 workers the sibling recipe trains with exactly the batch and optimizer of
+    large_minibatch_digits' batch_256_scaled_warmup variant."""
+    two = recipes.variants(recipes.load_recipe("large_minibatch_digits_2workers"))[0][1]
+    one = dict(recipes.variants(recipes.load_recipe("large_minibatch_digits")))
+    resolved = distribute.resolve(two, distribute.Engine("multi_worker", replicas=2))
+    single = one["batch_256_scaled_warmup"]
+    assert resolved["data"] == single["data"]
+    assert resolved["train"] == single["train"]
+    assert {k: v for k, v in resolved.items() if k not in ("distribute", "name", "claim")} == {
+        k: v for k, v in single.items() if k not in ("variants", "name", "claim")}
