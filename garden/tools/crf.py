@@ -52,9 +52,11 @@ METHODS = ("lattice", "dense")
 
 
 def _softmax(logits):
-    logits = logits - logits.max(axis=-1, keepdims=True)
-    exp = np.exp(logits)
-    return exp / exp.sum(axis=-1, keepdims=True)
+    """The softmax over the last axis, computed in `logits`' memory (it is overwritten)."""
+    logits -= logits.max(axis=-1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=-1, keepdims=True)
+    return logits
 
 
 def _normalized(kernel, pixels):
