@@ -123,9 +123,8 @@ def test_lattice_labels_equal_the_dense_ones(size, appearance_theta):
 
 
 def test_a_321x321_image_with_21_labels():
-    rng = np.random.default_rng(2)
-    image = rng.random((321, 321, 3)).astype(np.float32)
-    probabilities = rng.random((321, 321, 21), dtype=np.float32)
+    image, _, _ = three_regions(321, seed=2)
+    probabilities = np.random.default_rng(2).random((321, 321, 21), dtype=np.float32)
     probabilities /= probabilities.sum(-1, keepdims=True)
     marginals = DenseCRF()(probabilities, image, iterations=2)
     assert marginals.shape == (321, 321, 21)
