@@ -86,7 +86,8 @@ def residual_normal_kl(delta_mean, delta_log_sigma, prior_log_sigma):
 def kl_balancing_coefficients(kl, alpha):
     """NVAE's KL balancing coefficients gamma_l (Appendix A) of per-group KL terms `kl`
     `(batch, groups)`: (mean over the batch of |KL_l| + 0.01) / alpha_l, scaled to average 1."""
-    coefficients = (ops.mean(ops.abs(kl), axis=0) + 0.01) / alpha
+    kl = ops.convert_to_tensor(kl)
+    coefficients = (ops.mean(ops.abs(kl), axis=0) + 0.01) / ops.convert_to_tensor(alpha, kl.dtype)
     return coefficients / ops.mean(coefficients)
 
 
