@@ -239,11 +239,40 @@ def resolve(recipe, engine):
     return resolved
 
 
-def shard_by_data(dataset):
-    """`dataset` auto-sharded by DATA across workers: each keeps its slice of every global batch
-    (sharding by FILE would need as many TFRecord shards as workers)."""
+def pipeline(dataset, replicas):
+    """`dataset` as a strategy trains on it: every batch divisible by `replicas`, auto-sharded
+    by DATA across workers (each keeps its slice of every global batch; sharding by FILE would
+    need as many TFRecord shards as workers).
+
+    A full global batch (per-replica batch times replicas) always divides. A last partial batch
+    is cut to the largest multiple of `replicas` (a batch left empty is dropped), so every replica
+    gets as many examples and the averaged gradient is the mean over the batch, exactly as one
+    process: each epoch and each evaluation leave out at most `replicas - 1` examples (which ones
+    changes with the shuffle). Without the cut TensorFlow gives replicas unequal shares (a
+    gradient no longer the batch mean) and JAX cannot shard the batch at all.
+
+    Raises:
+        ValueError: the batch size is fixed (e.g. batched with `drop_remainder=True`) and does
+            not divide by `replicas`: the error names both, before anything trains.
+    """
     import tensorflow as tf
 
+    fixed = tf.nest.flatten(dataset.element_spec)[0].shape[0]
+    if fixed is not None and fixed % replicas:
+        raise ValueError(f"a global batch of {fixed} does not divide among {replicas} replicas: "
+                         f"use a multiple of {replicas} (under [distribute], [data] batch_size "
+                         "is the batch of one replica)")
+
+    def size(*batch):
+        return tf.shape(tf.nest.flatten(batch)[0])[0]
+
+    def cut(*batch):
+        keep = size(*batch) // replicas * replicas
+        kept = tf.nest.map_structure(lambda tensor: tensor[:keep], batch)
+        return kept if len(kept) > 1 else kept[0]
+
+    if fixed is None and replicas > 1:
+        dataset = dataset.map(cut).filter(lambda *batch: size(*batch) > 0)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options)
