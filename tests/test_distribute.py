@@ -43,7 +43,8 @@ def exact_recipe(tiny_recipe, digits_root):
     (per-replica randomness or statistics would differ from one large batch) on 1,400 digits
     in stored order (1,390 after undersampling: the last batch of 90 splits evenly), so
     both runs see the same batches. The test split has 359 digits (one fewer of class 0): on
-    2 replicas its last batch is cut to an even size, which neither engine could split."""
+    2 replicas its last batch of 59 is cut to 58, which JAX needs to shard it (and
+    MirroredStrategy to train on it)."""
 
     def make(batch, rate, epochs=2, **sections):
         return tiny_recipe(
@@ -156,12 +157,24 @@ MIRRORED = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 """) + TRAIN_PAIR + textwrap.dedent("""
-    # pruning masks under the strategy: one mask per replica, identical
+    # a last partial batch of 59 (the test split's): cut to 58, 2 replicas train on it exactly as
+    # one device does (uncut, MirroredStrategy's shares of 30 and 29 give another gradient)
+    import contextlib
+    import numpy as np
     from garden import sparsity
     from garden.recipes import distribute
     engine = distribute.start(distributed["distribute"])
+    resolved = distribute.resolve(distributed, engine)
+    def fit_test_split(scope):
+        with scope():
+            model, _, data = recipes.build_training(resolved, 0)
+        model.fit(distribute.pipeline(data, engine.replicas), epochs=1, verbose=0)
+        return model.get_weights()
+    cut_error = max(float(np.abs(a - b).max()) for a, b in zip(
+        fit_test_split(engine.scope), fit_test_split(contextlib.nullcontext), strict=True))
+    # pruning masks under the strategy: one mask per replica, identical
     with engine.scope():
-        model, data, _ = recipes.build_training(distribute.resolve(distributed, engine), 0)
+        model, data, _ = recipes.build_training(resolved, 0)
         model = sparsity.prune_low_magnitude(model, pruning_schedule=sparsity.ConstantSparsity(
             0.5, begin_step=0, frequency=5))
         model.compile("sgd", "sparse_categorical_crossentropy")
@@ -170,7 +183,7 @@ MIRRORED = textwrap.dedent("""
     wrapper = sparsity.pruned_layers(model)[0]
     strategy = model.distribute_strategy
     local = [m.numpy() for m in strategy.experimental_local_results(wrapper.masks[0].value)]
-    print(json.dumps({"replicas": engine.replicas, "masks": len(local),
+    print(json.dumps({"replicas": engine.replicas, "masks": len(local), "cut_error": cut_error,
                       "equal": all((x == local[0]).all() for x in local),
                       "sparsity": float(1 - local[0].mean())}))
 """)
@@ -190,13 +203,15 @@ def _train_pair(script, distributed, single, runs, env):
 
 def test_mirrored_two_devices_equal_one_large_batch(exact_recipe, tmp_path):
     """MirroredStrategy over 2 logical CPUs at 50 per replica trains exactly as one device at
-    batch 100 with the doubled rate; warmup and one-cycle step on the global step."""
+    batch 100 with the doubled rate; warmup and one-cycle step on the global step; a partial
+    batch cut to an even size trains as on one device; pruning masks agree on every replica."""
     stdout = _train_pair(MIRRORED, exact_recipe(50, 0.05, distribute={"strategy": "mirrored"}),
                          exact_recipe(100, 0.1), tmp_path, ENV)
     assert "mirrored: 2 replicas, global batch 100 (50 per replica), rates x2" in stdout
     report = json.loads(stdout.strip().splitlines()[-1])
     assert report["replicas"] == report["masks"] == 2 and report["equal"]
     assert report["sparsity"] == pytest.approx(0.5, abs=0.01)
+    assert report["cut_error"] < 1e-6
 
 
 @pytest.mark.slow
