@@ -8,10 +8,12 @@ replica and the optimizer's rate the rate of one replica. `resolve` derives the 
 `initial_lr`, which the paper keeps at the small-batch rate (Section 2.2). Schedules see the
 optimizer's step, which under a strategy counts global batches.
 
-The data pipeline is the one-process pipeline batched by the global batch; the strategy splits
-each global batch across replicas, and across workers `tf.data` auto-shards by DATA (every worker
-reads the same shuffled stream, seeded alike, and keeps its slice of every global batch), so the
-workers together see exactly the batches one process would.
+The data pipeline is the one-process pipeline batched by the global batch, each last partial
+batch cut to a multiple of the replica count (`pipeline`); the strategy splits each global batch
+across replicas, and across workers `tf.data` auto-shards by DATA (every worker reads the same
+shuffled stream, seeded alike, and keeps its slice of every global batch), so the workers
+together see exactly the batches one process would, less at most `replicas - 1` examples of
+each epoch's last batch.
 
 Every worker runs the same code (saving reads variables through collective ops); the chief
 writes the run directory, the others write to a temporary directory removed at the end (the
