@@ -8,10 +8,12 @@ replica and the optimizer's rate the rate of one replica. `resolve` derives the 
 `initial_lr`, which the paper keeps at the small-batch rate (Section 2.2). Schedules see the
 optimizer's step, which under a strategy counts global batches.
 
-The data pipeline is the one-process pipeline batched by the global batch; the strategy splits
-each global batch across replicas, and across workers `tf.data` auto-shards by DATA (every worker
-reads the same shuffled stream, seeded alike, and keeps its slice of every global batch), so the
-workers together see exactly the batches one process would.
+The data pipeline is the one-process pipeline batched by the global batch, each last partial
+batch cut to a multiple of the replica count (`pipeline`); the strategy splits each global batch
+across replicas, and across workers `tf.data` auto-shards by DATA (every worker reads the same
+shuffled stream, seeded alike, and keeps its slice of every global batch), so the workers
+together see exactly the batches one process would, less at most `replicas - 1` examples of
+each epoch's last batch.
 
 Every worker runs the same code (saving reads variables through collective ops); the chief
 writes the run directory, the others write to a temporary directory removed at the end (the
@@ -239,11 +241,40 @@ def resolve(recipe, engine):
     return resolved
 
 
-def shard_by_data(dataset):
-    """`dataset` auto-sharded by DATA across workers: each keeps its slice of every global batch
-    (sharding by FILE would need as many TFRecord shards as workers)."""
+def pipeline(dataset, replicas):
+    """`dataset` as a strategy trains on it: every batch divisible by `replicas`, auto-sharded
+    by DATA across workers (each keeps its slice of every global batch; sharding by FILE would
+    need as many TFRecord shards as workers).
+
+    A full global batch (per-replica batch times replicas) always divides. A last partial batch
+    is cut to the largest multiple of `replicas` (a batch left empty is dropped), so every replica
+    gets as many examples and the averaged gradient is the mean over the batch, exactly as one
+    process: each epoch and each evaluation leave out at most `replicas - 1` examples (which ones
+    changes with the shuffle). Without the cut TensorFlow gives replicas unequal shares (a
+    gradient no longer the batch mean) and JAX cannot shard the batch at all.
+
+    Raises:
+        ValueError: the batch size is fixed (e.g. batched with `drop_remainder=True`) and does
+            not divide by `replicas`: the error names both, before anything trains.
+    """
     import tensorflow as tf
 
+    fixed = tf.nest.flatten(dataset.element_spec)[0].shape[0]
+    if fixed is not None and fixed % replicas:
+        raise ValueError(f"a global batch of {fixed} does not divide among {replicas} replicas: "
+                         f"use a multiple of {replicas} (under [distribute], [data] batch_size "
+                         "is the batch of one replica)")
+
+    def size(*batch):
+        return tf.shape(tf.nest.flatten(batch)[0])[0]
+
+    def cut(*batch):
+        keep = size(*batch) // replicas * replicas
+        kept = tf.nest.map_structure(lambda tensor: tensor[:keep], batch)
+        return kept if len(kept) > 1 else kept[0]
+
+    if fixed is None and replicas > 1:
+        dataset = dataset.map(cut).filter(lambda *batch: size(*batch) > 0)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options)

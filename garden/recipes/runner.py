@@ -209,7 +209,8 @@ def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_model
     try:
         model, train_data, test_data = build.build_training(recipe, seed)
         if engine.strategy:
-            train_data, test_data = map(distribute.shard_by_data, (train_data, test_data))
+            train_data, test_data = (distribute.pipeline(data, engine.replicas)
+                                     for data in (train_data, test_data))
         run = Run(
             recipe=recipe, variant=variant, seed=seed, model=model, train_data=train_data,
             test_data=test_data, run_dir=run_dir,
