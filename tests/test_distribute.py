@@ -201,6 +201,7 @@ def _train_pair(script, distributed, single, runs, env):
     return out.stdout
 
 
+@pytest.mark.slow  # about 25 s of CPU in a subprocess; the fast tier checks the pieces
 def test_mirrored_two_devices_equal_one_large_batch(exact_recipe, tmp_path):
     """MirroredStrategy over 2 logical CPUs at 50 per replica trains exactly as one device at
     batch 100 with the doubled rate; warmup and one-cycle step on the global step; a partial
