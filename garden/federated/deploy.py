@@ -194,13 +194,12 @@ def _env(**extra):
     return dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", **extra)
 
 
-def superlink_command(directory, port=PORT, host="127.0.0.1", database=None):
+def superlink_command(directory, port=PORT, host="127.0.0.1"):
     """The `flower-superlink` command with TLS and SuperNode authentication on."""
     ca, cert, key = _require(directory, ("ca.crt", "server.pem", "server.key"), "the SuperLink")
-    command = [_binary("flower-superlink"), f"--ssl-ca-certfile={ca}", f"--ssl-certfile={cert}",
-               f"--ssl-keyfile={key}", "--enable-supernode-auth",
-               "--disable-runtime-dependency-installation", f"--host={host}", f"--port={port}"]
-    return command + ([f"--database={database}"] if database else [])
+    return [_binary("flower-superlink"), f"--ssl-ca-certfile={ca}", f"--ssl-certfile={cert}",
+            f"--ssl-keyfile={key}", "--enable-supernode-auth",
+            "--disable-runtime-dependency-installation", f"--host={host}", f"--port={port}"]
 
 
 def supernode_command(directory, node, superlink=f"127.0.0.1:{PORT}", port=None,
@@ -246,14 +245,14 @@ def _foreground(command, env, ready=None):
             process.wait()
 
 
-def serve(directory, port=PORT, host="127.0.0.1", database=None, timeout=120.0):
+def serve(directory, port=PORT, host="127.0.0.1", timeout=120.0):
     """Starts the SuperLink with TLS and SuperNode authentication, registers every node public
     key in `directory/nodes`, and waits for the SuperLink to exit (its exit status).
 
     Writes `directory/flwr/config.toml`, so `FLWR_HOME=directory/flwr flwr run APP garden`
     reaches it.
     """
-    command = superlink_command(directory, port, host, database)
+    command = superlink_command(directory, port, host)
     keys = public_keys(directory)
     address = f"{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     home = Path(directory) / "flwr"
