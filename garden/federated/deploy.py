@@ -137,6 +137,7 @@ def make_certificates(directory, nodes=3, hosts=()):
     _write(directory / "server.key", _pem_key(server_key), private=True)
     _write(directory / "server.pem", server.public_bytes(serialization.Encoding.PEM))
     _write(directory / "ca.key", _pem_key(ca_key), private=True)
+    # ca.crt last: its presence marks a complete directory (see the check above).
     _write(directory / "ca.crt", ca.public_bytes(serialization.Encoding.PEM))
     return directory
 
