@@ -9,12 +9,15 @@ import shutil
 import stat
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from garden import cli
-from garden.federated import deploy
+pytest.importorskip("cryptography")
+
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+
+from garden import cli  # noqa: E402
+from garden.federated import deploy  # noqa: E402
 
 
 @pytest.fixture(scope="module")
