@@ -1,8 +1,9 @@
 """The generated pages of the documentation site: one per paper, model and recipe, and the API.
 
 Nothing here repeats a number: a model page reads the registry, a recipe page reads the bundled
-TOML file, and a paper page reads its row of the README's paper table (what garden implements
-and the measured result). `pages()` returns every page as `{path: markdown}`; `gen_pages.py`
+TOML file, and a paper page joins its one-line row of the README's paper table (builders and
+headline result) with its hand-written account in `docs/papers/<slug>.md` (what garden implements
+in full, every measured number, the figures). `pages()` returns every page as `{path: markdown}`; `gen_pages.py`
 writes them into the site at build time and `tests/test_docs.py` checks them without a build.
 """
 
@@ -17,6 +18,7 @@ from garden import models
 from garden.recipes import bundled_recipes, load_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
+PAPERS = ROOT / "docs" / "papers"
 API_MODULES = (
     "models", "layers", "losses", "metrics", "schedules", "callbacks", "sparsity", "data",
     "export", "tools", "recipes", "federated", "utils",
@@ -30,6 +32,7 @@ NOTES = {
 }
 _UNESCAPED_BAR = re.compile(r"(?<!\\)\|")
 _RELATIVE_LINK = re.compile(r"\[([^\]]+)\]\((?!https?://)[^)]+\)")
+_PAPER_LINK = re.compile(r"\[(.+)\]\(docs/papers/([a-z0-9-]+)\.md\)")
 
 
 def _plain(text):
@@ -49,7 +52,11 @@ def slug(paper):
 
 
 def paper_rows(readme=None):
-    """The README's paper table as `[{"paper", "slug", "garden", "result"}]`, in its order."""
+    """The README's paper table as `[{"paper", "slug", "garden", "result"}]`, in its order.
+
+    Each row's paper cell links its account, `[Title](docs/papers/<slug>.md)`, and the slug is
+    the title's (`slug`), so a renamed paper cannot keep a stale page name.
+    """
     text = readme if readme is not None else (ROOT / "README.md").read_text()
     section = text.split("\n## Papers", 1)[1].split("\n## ", 1)[0]
     rows = []
@@ -57,12 +64,24 @@ def paper_rows(readme=None):
         cells = [c.strip() for c in _UNESCAPED_BAR.split(line.strip())[1:-1]]
         if len(cells) != 3 or cells[0] == "paper" or set(cells[0]) <= set("-:"):
             continue
-        rows.append({"paper": cells[0], "slug": slug(cells[0]), "garden": cells[1],
+        link = _PAPER_LINK.fullmatch(cells[0])
+        if not link or link.group(2) != slug(link.group(1)):
+            raise ValueError(f"README paper cell {cells[0]!r}: write it as "
+                             f"[Title](docs/papers/<slug of the title>.md)")
+        rows.append({"paper": link.group(1), "slug": link.group(2), "garden": cells[1],
                      "result": cells[2]})
     slugs = [r["slug"] for r in rows]
     if len(set(slugs)) != len(slugs):
         raise ValueError(f"README paper rows with the same page name: {slugs}")
     return rows
+
+
+def account(paper_slug):
+    """The body of `docs/papers/<slug>.md` below its title: the paper's whole account."""
+    path = PAPERS / f"{paper_slug}.md"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: every README paper row needs its account there")
+    return path.read_text().split("\n", 1)[1].strip()
 
 
 def _escape_bars(text):
@@ -84,7 +103,8 @@ def _by_author_year(rows, citation, year):
 
 
 def _by_mention(rows, name):
-    return next((r for r in rows if name in _tokens(r["garden"] + " " + r["result"])), None)
+    return next((r for r in rows if name in _tokens(
+        " ".join([r["garden"], r["result"], account(r["slug"])]))), None)
 
 
 def assign(rows):
@@ -152,6 +172,30 @@ def usage_snippet(name):
             f"print(model.output_shape)\n")
 
 
+def _figure_value(figure):
+    if isinstance(figure.value, tuple):
+        return f"`{figure.value}`"
+    if figure.quantity == "multiply-adds":
+        return f"{figure.value / 1e9:g}G (within {figure.rel:.0%})"
+    return f"{figure.value:,}" + (f" (within {figure.rel:.0%})" if figure.rel else "")
+
+
+def figures_table(names):
+    """The registry's paper figures of the models `names`, as page lines (none: no lines)."""
+    rows = [(n, f) for n in names for f in models.get_entry(n).figures]
+    if not rows:
+        return []
+    lines = ["## Figures from the paper", "",
+             "Each is asserted against the full-size model by `tests/test_paper_figures.py`.", "",
+             "| model | arguments | quantity | value | source |", "|---|---|---|---|---|"]
+    for name, f in rows:
+        arguments = ", ".join(f"`{k}={v!r}`" for k, v in f.kwargs) or "defaults"
+        quantity = f"{f.quantity} of `{f.layer}`" if f.layer else f.quantity
+        lines.append(f"| `{name}` | {arguments} | {quantity} | {_figure_value(f)} | "
+                     f"{_escape_bars(f.source)} |")
+    return lines + [""]
+
+
 def model_page(name, paper_slug=None):
     """The page of one registered model: registry facts, usage and the builder's docstring
     (its summary and a table of its arguments)."""
@@ -169,6 +213,7 @@ def model_page(name, paper_slug=None):
     if paper_slug:
         lines += [f"What garden implements for this paper, and the measured result: "
                   f"[the paper's page](../papers/{paper_slug}.md).", ""]
+    lines += figures_table([name])
     lines += ["## Usage", "", "```python", usage_snippet(name).rstrip(), "```", "",
               f"`garden info {name}` prints the parameters; `garden info {name} --layers` "
               "the multiply-adds per layer.", "",
@@ -215,14 +260,15 @@ def recipe_page(name, paper_slug=None, result=None):
 
 
 def paper_page(row, model_names, recipe_names):
-    """The page of one README paper row: what garden implements, the result, its models,
+    """The page of one README paper row: its one-line summary, its account, its models,
     recipes and notes."""
     links = sorted({models.get_entry(m).arxiv for m in model_names})
     lines = [f"# {_cell(row['paper'])}", ""]
     if links:
         lines += ["**Paper:** " + ", ".join(f"<{u}>" for u in links), ""]
-    lines += ["## What garden implements", "", _cell(row["garden"]), "",
-              "## Result (recipe, measured)", "", _cell(row["result"]) or "not measured yet", ""]
+    lines += ["| in garden | headline result |", "|---|---|",
+              f"| {row['garden']} | {row['result']} |", "", account(row["slug"]), ""]
+    lines += figures_table(model_names)
     if model_names:
         lines += ["## Models", "", "| model | task | default input |", "|---|---|---|"]
         for m in model_names:

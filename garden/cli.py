@@ -10,6 +10,7 @@
     garden conv-arith --input 5 ...  output size of a convolution (Dumoulin & Visin), GIF
     garden dream MODEL --layers L    DeepDream a photograph with a classifier's layers
     garden compute RECIPE...         accuracy against multiply-adds of trained recipes
+    garden federated certs|serve|client   a Flower deployment with TLS and node authentication
 
 Bad input prints one line on stderr and exits with status 2. Arguments are parsed before
 TensorFlow is imported, so `garden --help` and argument errors return at once.
@@ -130,6 +131,10 @@ def cmd_data_prepare(args):
 def cmd_train(args):
     from garden import recipes
 
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers} is not allowed: use an integer >= 1")
+    if args.workers > 1:
+        raise SystemExit(_train_workers(args))
     try:
         recipes.train(args.recipe, runs_dir=args.runs_dir, export_dir=args.export_dir,
                       fresh=args.fresh)
@@ -138,6 +143,22 @@ def cmd_train(args):
             "interrupted; run the same command to resume")
         print(f"garden: {message}", file=sys.stderr)
         raise SystemExit(130) from None
+
+
+def _train_workers(args):
+    """`garden train --workers N`: N local worker processes of a multi_worker recipe, each with
+    the TF_CONFIG of a cluster on loopback ports; worker 0 is the chief. Their exit status."""
+    from garden.recipes import distribute, schema
+
+    recipe, source = schema.read_recipe(args.recipe)
+    strategy = recipe.get("distribute", {}).get("strategy") if isinstance(
+        recipe.get("distribute"), dict) else None
+    if strategy != "multi_worker":
+        raise UsageError(f"--workers {args.workers} needs a recipe with [distribute] strategy = "
+                         f"\"multi_worker\"; {source} has {strategy or 'no [distribute]'}")
+    argv = ["train", args.recipe, "--runs-dir", args.runs_dir, "--export-dir", args.export_dir]
+    procs = distribute.start_workers(argv + ["--fresh"] * args.fresh, args.workers)
+    return distribute.wait_workers(procs)
 
 
 def cmd_lr_find(args):
@@ -282,6 +303,25 @@ def cmd_compute(args):
         print(f"wrote {tools.plot_accuracy_vs_compute(points, args.output)}")
 
 
+def cmd_federated(args):
+    from garden.federated import deploy
+
+    if args.federated_command == "certs":
+        directory = deploy.make_certificates(args.directory, args.nodes, args.host)
+        hosts = ", ".join(dict.fromkeys(deploy.HOSTS + tuple(args.host)))
+        print(f"wrote a CA, the SuperLink's certificate for {hosts} and {args.nodes} SuperNode "
+              f"key pairs to {directory}")
+        return
+    if args.federated_command == "serve":
+        status = deploy.serve(args.directory, args.port, args.host)
+    else:
+        config = f"partition-id={args.node} num-partitions={args.partitions} {args.node_config}"
+        status = deploy.client(args.directory, args.node, args.superlink, args.port,
+                               config.strip())
+    if status:
+        raise SystemExit(status)
+
+
 def _parser():
     parser = _Parser(prog="garden", description="A Keras 3 model garden.")
     parser.add_argument("--version", action="version", version=f"garden {__version__}",
@@ -322,6 +362,9 @@ def _parser():
     p.add_argument("recipe", type=_file("recipe"),
                    help="a TOML recipe, e.g. training/mobilenet_v1_digits.toml")
     run_options(p)
+    p.add_argument("--workers", type=int, default=1,
+                   help="start this many local worker processes of a multi_worker recipe "
+                   "(TF_CONFIG on loopback ports; default: 1, this process)")
     p.set_defaults(func=cmd_train)
 
     p = commands.add_parser("lr-find", help="LR range test (Smith 2015) on a recipe")
@@ -387,6 +430,39 @@ def _parser():
                    help="the result to plot (default: test_accuracy)")
     p.add_argument("--output", help="write the plot (PNG) to this path")
     p.set_defaults(func=cmd_compute)
+
+    p = commands.add_parser("federated", help="a secure Flower deployment: certificates, "
+                            "SuperLink, SuperNodes")
+    federated_commands = p.add_subparsers(dest="federated_command", required=True,
+                                          parser_class=_Parser)
+    p = federated_commands.add_parser(
+        "certs", help="write a CA, the SuperLink's TLS certificate and SuperNode key pairs")
+    p.add_argument("directory", help="a new directory for them")
+    p.add_argument("--nodes", type=int, default=3, help="SuperNode key pairs (default 3)")
+    p.add_argument("--host", action="append", default=[],
+                   help="another host name or IP address of the SuperLink, for nodes on other "
+                   "machines (repeatable; localhost and 127.0.0.1 always)")
+    p.set_defaults(func=cmd_federated)
+    p = federated_commands.add_parser(
+        "serve", help="run the SuperLink with TLS and SuperNode authentication, registering "
+        "every node key of DIRECTORY")
+    p.add_argument("directory", help="the directory `garden federated certs` wrote")
+    p.add_argument("--port", type=int, default=29100, help="its HTTP port (default 29100)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; 0.0.0.0 for other machines)")
+    p.set_defaults(func=cmd_federated)
+    p = federated_commands.add_parser("client", help="run SuperNode K, authenticated by its key")
+    p.add_argument("directory", help="a directory holding ca.crt and nodes/node-K")
+    p.add_argument("--node", type=int, required=True, help="K, the node's key pair and partition")
+    p.add_argument("--superlink", default="127.0.0.1:29100",
+                   help="the SuperLink's HOST:PORT (default 127.0.0.1:29100)")
+    p.add_argument("--port", type=int, help="the node's local Runtime API port "
+                   "(default 29110 + K)")
+    p.add_argument("--partitions", type=int, default=3,
+                   help="num-partitions of the node config (default 3)")
+    p.add_argument("--node-config", default="",
+                   help="more node config, e.g. 'delay=1.0' (partition-id is K)")
+    p.set_defaults(func=cmd_federated)
 
     p = commands.add_parser("demo", help="train, export and verify MobileNet v1 on digits")
     run_options(p)

@@ -1,5 +1,6 @@
 """Small utilities the tests share."""
 
+import keras
 import numpy as np
 
 
@@ -25,4 +26,4 @@ def as_list(outputs):
         outputs = [outputs[k] for k in sorted(outputs)]
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
-    return [np.asarray(o) for o in outputs]
+    return [keras.ops.convert_to_numpy(o) for o in outputs]

@@ -1,8 +1,10 @@
 """Every registered model builds, runs and trains a step on the JAX backend, and computes what
 it computes on TensorFlow: the TF test instances' weights are loaded into their JAX-built twins
 in two subprocesses, which run `run_model_test` (forward, one fit step) on each. The default
-tier checks one model of every family (model module); `-m slow` checks the rest."""
+tier checks one model of every family (model module); `-m slow` checks the rest. The models with
+their own training step also train on PyTorch where it is installed (the bench extra)."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -17,12 +19,12 @@ from tests.helpers import as_list, random_inputs
 
 JAX_SCRIPT = textwrap.dedent(
     """
-    import json, sys
+    import json, os, sys
     import numpy as np
     import keras
     from garden import models
     from tests.harness.models import registry_model_test
-    assert keras.backend.backend() == "jax", keras.backend.backend()
+    assert keras.backend.backend() == os.environ["KERAS_BACKEND"], keras.backend.backend()
     workdir = sys.argv[1]
     for name in json.loads(sys.argv[2]):
         model = models.get_entry(name).build_small()
@@ -49,15 +51,23 @@ FAMILIES = _one_per_family()
 
 
 def test_every_family_matches_and_trains_on_jax(small_model, tmp_path):
-    _check_on_jax(FAMILIES, small_model, tmp_path)
+    _check_on("jax", FAMILIES, small_model, tmp_path)
 
 
 @pytest.mark.slow
 def test_every_other_model_matches_and_trains_on_jax(small_model, tmp_path):
-    _check_on_jax(sorted(set(models.list_models()) - set(FAMILIES)), small_model, tmp_path)
+    _check_on("jax", sorted(set(models.list_models()) - set(FAMILIES)), small_model, tmp_path)
 
 
-def _check_on_jax(names, small_model, tmp_path):
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                    reason="PyTorch is not installed (the bench extra has it)")
+def test_models_with_their_own_training_step_train_on_torch(small_model, tmp_path):
+    names = [n for n in models.list_models() if models.trains_itself(small_model(n))]
+    assert {"dcgan", "wgan", "vae", "nvae"} <= set(names)
+    _check_on("torch", names, small_model, tmp_path)
+
+
+def _check_on(backend, names, small_model, tmp_path):
     expected = {}
     for name in names:
         model = small_model(name)
@@ -69,7 +79,7 @@ def _check_on_jax(names, small_model, tmp_path):
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # XLA's CPU optimisations cost more compile time than these tiny models run.
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=root,
+    env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu", PYTHONPATH=root,
                XLA_FLAGS="--xla_backend_optimization_level=0 "
                          "--xla_llvm_disable_expensive_passes=true")
     # Two processes, each half of the models: compiling is single-threaded.

@@ -129,15 +129,13 @@ def paper_capsnet():
     return models.capsnet()
 
 
-def test_capsnet_has_the_papers_sizes_and_parameters(paper_capsnet):
+def test_capsnet_has_the_papers_sizes(paper_capsnet):
     model = paper_capsnet
     assert model.get_layer("conv1").output.shape == (None, 20, 20, 256)
     assert model.get_layer("primary_caps").output.shape == (None, 1152, 8)
     assert model.get_layer("digit_caps").output.shape == (None, 10, 16)
     assert model.get_layer("digit_caps").routings == 3
     assert model.get_layer("decoder").output.shape == (None, 28, 28, 1)
-    assert model.count_params() == 8_215_568
-    assert models.capsnet(decoder=False).count_params() == 6_804_224
 
 
 @pytest.fixture(scope="module")

@@ -60,3 +60,25 @@ def test_python_docs_dataset_holds_out_the_end():
     _, vocabulary = data.char_encode(text)
     start = int(len(text) * 0.9)
     assert "".join(vocabulary[i] for i in inputs.numpy()[0]) == text[start: start + 50]
+
+
+def test_masked_padding_is_left_out_of_the_loss_and_the_state():
+    """`mask_zero=True` (the keyboard's padded words): padded steps add nothing to the loss and
+    leave the LSTM state as it was, so a word's logits do not depend on the padding after it."""
+    model = models.char_lstm(vocabulary_size=6, embedding_dim=3, units=4, layers=1, cifg=True,
+                             mask_zero=True)
+    rng = np.random.default_rng(0)
+    model.set_weights([3 * rng.standard_normal(w.shape) for w in model.get_weights()])
+    x = np.array([[1, 4, 5, 2, 0, 0], [1, 3, 2, 0, 0, 0]], np.int32)
+    y = np.array([[4, 5, 2, 0, 0, 0], [3, 2, 0, 0, 0, 0]], np.int32)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(loss=loss)
+    logits = model.predict_on_batch(x)
+    per_step = keras.ops.convert_to_numpy(
+        keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
+    expected = per_step[x != 0].mean()
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(expected, rel=1e-5)
+    assert abs(per_step.mean() - expected) > 0.05  # the padded steps would change it
+    longer = np.concatenate([x, np.zeros((2, 3), np.int32)], axis=1)
+    np.testing.assert_allclose(model.predict_on_batch(longer)[:, :6][x != 0], logits[x != 0],
+                               atol=1e-6)

@@ -60,20 +60,28 @@ def test_every_recipe_has_its_page(pages, name):
     assert all(f"| `{v}` |" in page for v in recipe.get("variants", {}))
 
 
-def test_every_readme_paper_has_its_page_with_the_readme_text(pages):
+def test_every_readme_paper_has_its_page_with_the_readme_text_and_its_account(pages):
     rows = pages_module.paper_rows()
     assert len(rows) > 40
     for row in rows:
         page = pages[f"papers/{row['slug']}.md"]
-        assert pages_module._cell(row["garden"]) in page
-        assert pages_module._cell(row["result"]) in page
+        assert row["garden"] in page and row["result"] in page
+        assert pages_module.account(row["slug"]) in page
+    accounts = {p.stem for p in pages_module.PAPERS.glob("*.md")}
+    assert accounts == {row["slug"] for row in rows}
+
+
+def test_readme_paper_table_stays_short():
+    """The README's table is one line per paper; the accounts live in docs/papers/."""
+    for row in pages_module.paper_rows():
+        assert len(row["garden"]) <= 160 and len(row["result"]) <= 160, row["paper"]
 
 
 def test_models_and_recipes_land_on_their_papers():
     model_slug, recipe_slug = pages_module.assign(pages_module.paper_rows())
     assert set(model_slug) == set(models.list_models())
     expected = {"vgg16_bn": "vgg", "resnet50": "resnet", "resnet50d": "bag-of-tricks",
-                "gcn": "gcn", "char_lstm": "lstm", "oov_char_lstm": "federated-oov-words"}
+                "gcn": "gcn", "char_lstm": "lstm"}
     assert {m: model_slug[m] for m in expected} == expected
     expected = {"mobilenet_v1_digits": "mobilenet-v1", "compute_digits": "computational-limits",
                 "loss_landscape_digits": "loss-landscape", "dsd_digits": "dsd",
@@ -84,12 +92,19 @@ def test_models_and_recipes_land_on_their_papers():
 
 def test_readme_cells_are_parsed_not_retyped():
     readme = ("# x\n\n## Papers\n\n| paper | garden | result (recipe, measured) |\n|---|---|---|\n"
-              "| Foo (Bar 2020), notes | `f(a=1 \\| 2)`: see [the file](training/f.toml) | "
+              "| [Foo (Bar 2020), notes](docs/papers/foo.md) | `f(a=1 \\| 2)`: see [the file](training/f.toml) | "
               "97.5% on [x](https://example.org) |\n\n## Next\n| a | b | c |\n")
     (row,) = pages_module.paper_rows(readme)
-    assert row["slug"] == "foo"
+    assert row["slug"] == "foo" and row["paper"] == "Foo (Bar 2020), notes"
     assert pages_module._cell(row["garden"]) == "`f(a=1 | 2)`: see the file"
     assert pages_module._cell(row["result"]) == "97.5% on [x](https://example.org)"
+
+
+def test_a_paper_cell_must_link_its_account_by_its_slug():
+    readme = ("# x\n\n## Papers\n\n| paper | garden | result |\n|---|---|---|\n"
+              "| [Foo (Bar 2020)](docs/papers/bar.md) | `f` | 1% |\n")
+    with pytest.raises(ValueError, match=r"docs/papers/<slug of the title>\.md"):
+        pages_module.paper_rows(readme)
 
 
 @pytest.mark.parametrize("name", ["mobilenet_v1", "srcnn", "gcn"])
@@ -131,3 +146,11 @@ def test_nav_names_only_existing_or_generated_pages(pages):
                      re.MULTILINE)
     assert len(nav) > 15
     assert [p for p in nav if p not in pages and not (DOCS / p).is_file()] == []
+
+
+def test_model_and_paper_pages_show_the_registry_figures(pages):
+    page = pages["models/vgg16.md"]
+    assert "| `vgg16` | defaults | parameters | 138,357,544 |" in page
+    assert "| `resnet50` | defaults | multiply-adds | 3.8G (within 2%) |" in pages["papers/resnet.md"]
+    assert "| `hrnet_w18_small` | defaults | output shape of `stage4_module1_fuse3_out` | `(7, 7, 128)` |" in (
+        pages["papers/hrnet.md"])

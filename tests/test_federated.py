@@ -1,6 +1,6 @@
 """garden.federated: FedAvg's arithmetic against a NumPy transcription (two clients, a linear
 model, one full-batch SGD step each), server momentum and Adam by hand, sampling, dropout,
-rejection, bad input, and the same rounds on JAX."""
+rejection, bad input, and the same rounds (and restricted low-rank training) on JAX."""
 
 import json
 import os
@@ -232,7 +232,11 @@ JAX_SCRIPT = textwrap.dedent(
     init = [a.tolist() for a in state.model.trainable]
     for _ in range(3):
         state, _ = proc.next(state, t.clients())
-    print(json.dumps({"init": init, "final": [a.tolist() for a in state.model.trainable]}))
+    from tests import test_federated_compression as c
+    start, update, _ = c.restricted_update(t.fl.LowRank(c.RANK), c.momentum_sgd)
+    print(json.dumps({"init": init, "final": [a.tolist() for a in state.model.trainable],
+                      "restricted_start": [a.tolist() for a in start.model.trainable],
+                      "restricted_b": update.delta[0]["values"].tolist()}))
     """
 )
 
@@ -248,6 +252,16 @@ def test_jax_backend_matches_the_numpy_reference():
     w, b = reference_rounds(start, clients(), 3, adam_step)
     np.testing.assert_allclose(result["final"][0], w, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(result["final"][1], b, rtol=1e-4, atol=1e-6)
+    # Restricted low-rank training (its projection syncs JAX's training state) equals
+    # training B in W0 + A B, here on TensorFlow.
+    from tests import test_federated_compression as c
+
+    start = fl.ServerState(fl.ModelWeights(
+        [np.array(a, np.float32) for a in result["restricted_start"]], []), [])
+    a = fl.LowRank(c.RANK).factor((c.D_IN, c.D_OUT), [0, 0, 0, 0, 0]).astype("float32")
+    b, _ = c.explicit_training(start, (c.RANK, c.D_OUT), lambda v: keras.ops.matmul(a, v),
+                               c.momentum_sgd)
+    np.testing.assert_allclose(np.reshape(result["restricted_b"], b.shape), b, atol=1e-5)
 
 
 def test_non_iid_split_gives_each_client_its_shards():

@@ -1,6 +1,8 @@
 """Konečný et al.'s compressed updates: the quantiser is unbiased, the rotation is orthogonal
 (scipy's Hadamard matrix times random signs) and inverts exactly, seeded masks and low-rank
-factors are reproduced on the server from the seed alone, and bits are counted exactly."""
+factors are reproduced on the server from the seed alone, bits are counted exactly, and the
+structured updates trained in their restricted form equal training the explicit
+parameterisation (W0 + A B with only B learned; W0 + M V with only the masked V learned)."""
 
 import math
 
@@ -135,3 +137,95 @@ def test_process_counts_uplink_and_downlink_bits():
     state, metrics = small.next(small.initialize(), data)
     assert metrics["uplink_bits"] == 3 * 32 * (params - 8 * 16 + 2 * 16)
     assert metrics["clients_completed"] == 3 and np.all(np.isfinite(state.model.trainable[0]))
+
+
+# Restricted local training: a tiny linear layer trained by the process with a structured
+# compressor against the explicit parameterisation kernel = W0 + structure(V), V trainable.
+D_IN, D_OUT, RANK, STEPS = 6, 4, 2, 4
+
+
+def restricted_data():
+    rng = np.random.default_rng(8)
+    return (rng.normal(size=(8, D_IN)).astype("float32"),
+            rng.normal(size=(8, D_OUT)).astype("float32"))
+
+
+def restricted_model():
+    return keras.Sequential([keras.Input((D_IN,)), keras.layers.Dense(D_OUT, name="out")])
+
+
+class Reparameterised(keras.layers.Layer):
+    """x (W0 + structure(V)) + b with V (shape `factor_shape`, zeros) and b trainable."""
+
+    def __init__(self, w0, b0, factor_shape, structure):
+        super().__init__()
+        self.w0, self.structure = keras.ops.convert_to_tensor(w0), structure
+        self.v = self.add_weight(shape=factor_shape, initializer="zeros")
+        self.b = self.add_weight(shape=b0.shape, initializer=keras.initializers.Constant(b0))
+
+    def call(self, x):
+        return keras.ops.matmul(x, self.w0 + self.structure(self.v)) + self.b
+
+
+def restricted_update(compressor, optimizer_fn, state=None):
+    """The process's first-round update of client 0 (one full batch per local epoch, STEPS
+    epochs), decoded; from `state` or the process's initial one."""
+    process = fl.build_weighted_fed_avg(
+        restricted_model, optimizer_fn, loss="mse", batch_size=8, client_epochs=STEPS,
+        compression={"out/kernel": compressor})
+    state = process.initialize() if state is None else state
+    update = process.client_update(state, 0, restricted_data())
+    dense = fc.decode_update(update, process.compressors, process.shapes[0], [0, 0, 0])
+    return state, update, dense
+
+
+def explicit_training(state, factor_shape, structure, optimizer_fn):
+    """Trains V of the explicit parameterisation from the same start; returns (V, bias delta)."""
+    w0, b0 = state.model.trainable
+    layer = Reparameterised(w0, b0, factor_shape, structure)
+    model = keras.Sequential([keras.Input((D_IN,)), layer])
+    model.compile(optimizer=optimizer_fn(), loss="mse")
+    model.fit(*restricted_data(), batch_size=8, epochs=STEPS, shuffle=False, verbose=0)
+    return keras.ops.convert_to_numpy(layer.v), keras.ops.convert_to_numpy(layer.b) - b0
+
+
+def momentum_sgd():
+    return keras.optimizers.SGD(0.1, momentum=0.9)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_restricted_low_rank_equals_training_b_in_a_times_b(momentum):
+    sgd = lambda: keras.optimizers.SGD(0.1, momentum=momentum)  # noqa: E731
+    state, update, dense = restricted_update(fl.LowRank(RANK), sgd)
+    # A is reproduced from the seed (process 0, round 0, client 0, weight 0, stage 0).
+    a = fl.LowRank(RANK).factor((D_IN, D_OUT), [0, 0, 0, 0, 0])
+    b, bias_delta = explicit_training(state, (RANK, D_OUT),
+                                      lambda v: keras.ops.matmul(a.astype("float32"), v), sgd)
+    assert np.abs(b).max() > 1e-2  # B moved
+    np.testing.assert_allclose(update.delta[0]["values"].reshape(RANK, D_OUT), b, atol=2e-6)
+    np.testing.assert_allclose(dense.delta[0], a @ b, atol=2e-6)
+    np.testing.assert_allclose(dense.delta[1], bias_delta, atol=2e-6)
+    assert update.uplink_bits == 32 * (RANK * D_OUT + D_OUT)
+
+
+def test_restricted_random_mask_trains_only_the_masked_entries():
+    adam = lambda: keras.optimizers.Adam(0.05)  # noqa: E731
+    state, update, dense = restricted_update(fl.RandomMask(0.5), adam)
+    mask = fl.RandomMask(0.5).mask(D_IN * D_OUT, [0, 0, 0, 0, 0]).reshape(D_IN, D_OUT)
+    v, bias_delta = explicit_training(state, (D_IN, D_OUT),
+                                      lambda v: v * mask.astype("float32"), adam)
+    assert np.all(dense.delta[0][~mask] == 0) and np.all(np.abs(dense.delta[0][mask]) > 1e-3)
+    np.testing.assert_allclose(dense.delta[0], v * mask, atol=2e-6)
+    np.testing.assert_allclose(dense.delta[1], bias_delta, atol=2e-6)
+    np.testing.assert_allclose(update.delta[0]["values"], v[mask], atol=2e-6)
+
+
+def test_sketches_do_not_restrict_training():
+    sgd = lambda: keras.optimizers.SGD(0.1)  # noqa: E731
+    assert fl.Chain(fl.Subsample(0.5), fl.Quantize(2)).projector((D_IN, D_OUT), SEED) is None
+    free = fl.build_weighted_fed_avg(restricted_model, sgd, loss="mse", batch_size=8,
+                                     client_epochs=STEPS)
+    state = free.initialize()
+    expected = free.client_update(state, 0, restricted_data()).delta[0]
+    _, _, dense = restricted_update(fl.Subsample(1.0), sgd, state)
+    np.testing.assert_allclose(dense.delta[0], expected, atol=1e-6)

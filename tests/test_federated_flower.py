@@ -1,6 +1,7 @@
 """garden.federated on Flower: the ClientApp/ServerApp messages through an in-process grid give
 the same weights as the in-process `next` for the same clients and seeds, a client that fails
-is left out, and compressed payloads survive the round trip."""
+is left out, and compressed payloads (and restricted structured training) survive the round
+trip."""
 
 import keras
 import numpy as np
@@ -71,8 +72,10 @@ def in_process_rounds(process, rounds):
     return state, metrics
 
 
-@pytest.mark.parametrize("compression", [None, {"hidden/kernel": fl.Chain(
-    fl.Subsample(0.5), fl.Rotate(), fl.Quantize(2))}], ids=["full", "compressed"])
+@pytest.mark.parametrize("compression", [
+    None, {"hidden/kernel": fl.Chain(fl.Subsample(0.5), fl.Rotate(), fl.Quantize(2))},
+    {"hidden/kernel": fl.LowRank(2), "out/kernel": fl.RandomMask(0.5)}],
+    ids=["full", "compressed", "restricted"])
 def test_flower_gives_the_in_process_weights(compression):
     process, (state, history) = flower_rounds(2, compression=compression)
     expected, metrics = in_process_rounds(process, 2)

@@ -2,6 +2,7 @@
 penalty against a hand computation, the paper's optimizers, training steps on TensorFlow and JAX,
 `.keras` round trips of trained models and argument errors."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -228,16 +229,18 @@ def test_bad_networks_and_compile_arguments_are_value_errors():
         gan.compile(generator_optimizer=adam, discriminator_optimizer=adam)
 
 
-JAX_SCRIPT = textwrap.dedent(
+BACKEND_SCRIPT = textwrap.dedent(
     """
-    import json, sys
+    import json, os, sys
     import numpy as np
     import keras
+    from keras import ops
     from garden import models
     from tests.test_gan import PENALTY_EPS, PENALTY_POINTS, SMALL, images, tiny_critic
     from garden.models.gan import gradient_penalty
-    assert keras.backend.backend() == "jax"
-    out = {"penalty": float(gradient_penalty(tiny_critic(), *PENALTY_POINTS, PENALTY_EPS))}
+    assert keras.backend.backend() == os.environ["KERAS_BACKEND"]
+    penalty = gradient_penalty(tiny_critic(), *PENALTY_POINTS, PENALTY_EPS)
+    out = {"penalty": float(ops.convert_to_numpy(ops.stop_gradient(penalty)))}
     for key, kwargs in (("wgan", {}), ("wgan_gp", {"gradient_penalty": 10.0})):
         gan = models.wgan(**SMALL, **kwargs)
         rng = np.random.default_rng(0)
@@ -259,12 +262,15 @@ JAX_SCRIPT = textwrap.dedent(
 )
 
 
-def test_training_on_jax_clips_schedules_and_penalizes():
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_training_on_jax_and_torch_clips_schedules_and_penalizes(backend):
+    if backend == "torch" and importlib.util.find_spec("torch") is None:
+        pytest.skip("PyTorch is not installed (the bench extra has it)")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=root,
+    env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu", PYTHONPATH=root,
                XLA_FLAGS="--xla_backend_optimization_level=0 "
                          "--xla_llvm_disable_expensive_passes=true")
-    done = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", BACKEND_SCRIPT], env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.split("RESULT")[-1])

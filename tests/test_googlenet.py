@@ -15,7 +15,7 @@ SIZE = 65  # the smallest input the auxiliary heads accept
 
 @pytest.fixture(scope="module")
 def table_1_net():
-    """The inference network of the full GoogLeNet (shared with tests/test_cnn_counts.py)."""
+    """The inference network of the full GoogLeNet (shared with tests/test_paper_figures.py)."""
     return full_model("googlenet").without_aux_heads()
 
 

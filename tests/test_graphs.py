@@ -48,9 +48,8 @@ def test_graph_shapes_are_checked():
         data.diffusion_kernel(np.ones((3, 4)), hops=1)
 
 
-def test_gcn_has_23063_parameters_for_cora_and_kipfs_weight_decay():
+def test_gcn_has_kipfs_weight_decay():
     model = models.gcn()
-    assert model.count_params() == 23_063  # 1433*16 + 16 + 16*7 + 7
     first = model.get_layer("graph_conv_1")
     assert first.kernel_regularizer.l2 == pytest.approx(2.5e-4)  # 5e-4 * tf.nn.l2_loss
     assert model.get_layer("graph_conv_2").kernel_regularizer is None
@@ -96,11 +95,24 @@ def test_diffusion_conv_equals_numpy(task):
     np.testing.assert_allclose(np.asarray(layer([x[None], sparse_kernel]))[0], out, atol=1e-6)
 
 
-def test_karate_is_zacharys_club():
+def test_karate_is_zacharys_club_with_kipfs_four_communities():
+    import networkx as nx
+
     graph = data.karate()
     assert graph.adjacency.shape == (34, 34) and graph.adjacency.nnz == 2 * 78
-    assert np.bincount(graph.labels).tolist() == [17, 17]
-    assert graph.labels[0] == 0 and graph.labels[33] == 1 and graph.train.tolist() == [0, 33]
+    communities = [np.flatnonzero(graph.labels == c) for c in range(4)]
+    # The maximum modularity of the club (Brandes et al. 2008): 0.4198, four communities.
+    modularity = nx.community.modularity(nx.karate_club_graph(), communities, weight=None)
+    assert round(modularity, 4) == 0.4198
+    assert sorted(map(len, communities)) == [5, 6, 11, 12]
+    # One labelled member per community, its hub: the instructor (0) and the administrator (33).
+    assert len(graph.train) == 4 and {0, 33} <= set(graph.train.tolist())
+    assert sorted(graph.labels[graph.train].tolist()) == [0, 1, 2, 3]
+    assert sorted(graph.train.tolist() + graph.test.tolist()) == list(range(34))
+    club = data.karate(labels="club")
+    assert np.bincount(club.labels).tolist() == [17, 17] and club.train.tolist() == [0, 33]
+    with pytest.raises(ValueError, match="labels='faction'"):
+        data.karate(labels="faction")
 
 
 def test_planetoid_round_trip_with_the_public_split(tmp_path):
@@ -123,8 +135,9 @@ def test_planetoid_round_trip_with_the_public_split(tmp_path):
 def test_graph_datasets_mask_the_split_and_drop_edges():
     (x, a), y, mask = next(iter(data.load("karate", "train", batch_size=1)))
     assert x.shape == a.shape == (1, 34, 34) and y.shape == mask.shape == (1, 34)
-    assert np.flatnonzero(mask.numpy()[0]).tolist() == [0, 33]
-    (_, empty), _, test_mask = next(iter(data.load("karate", "test", batch_size=1, edges=False)))
+    assert np.flatnonzero(mask.numpy()[0]).tolist() == data.karate().train.tolist()
+    (_, empty), _, test_mask = next(iter(data.load("karate", "test", batch_size=1, edges=False,
+                                                   labels="club")))
     assert not np.any(empty.numpy()) and test_mask.numpy().sum() == 32
     (_, kernel), _, _ = next(iter(data.load("karate", "test", batch_size=1, hops=2)))
     assert kernel.shape == (1, 3, 34, 34)

@@ -42,7 +42,8 @@ def test_scores_by_hand():
 
 
 def test_sampled_words_from_the_model():
-    model = models.build("oov_char_lstm", max_length=6, units=8)
+    model = models.build("char_lstm", vocabulary_size=oov_words.ALPHABET_SIZE, sequence_length=6,
+                         layers=1, units=8, cifg=True, mask_zero=True)
     words = sample_words(model, 20, 6, seed=0)
     assert len(words) == 20
     assert all(set(w) <= set(oov_words.LETTERS) and len(w) <= 5 for w in words)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from garden import models
-from garden.models.nvae import residual_normal_kl
+from garden.models.nvae import kl_balancing_coefficients, residual_normal_kl
 
 SMALL = dict(input_shape=(8, 8, 1), channels=8, latent_channels=2, groups=(1, 2), seed=0)
 
@@ -66,8 +66,27 @@ def test_fit_improves_the_bound_and_round_trips(tmp_path):
     assert model.sample(3, seed=0, temperature=0.7).shape == (3, 8, 8, 1)
 
 
+def test_kl_balancing_weights_the_groups_during_warm_up_only():
+    model = models.nvae(input_shape=(16, 16, 1), channels=8, latent_channels=2, groups=(1, 2))
+    # Areas 4x4 (one group) and 8x8 (two groups): alpha = 16 / 1 and 64 / 2, scaled to min 1.
+    np.testing.assert_allclose(model.balancing_alpha, [1.0, 2.0, 2.0])
+    kl = np.array([[1.0, 4.0, 0.0], [3.0, -2.0, 2.0]], "float32")
+    # NumPy: (mean |KL_l| + 0.01) / alpha_l, averaging 1.
+    raw = (np.abs(kl).mean(axis=0) + 0.01) / model.balancing_alpha
+    gamma = raw / raw.mean()
+    np.testing.assert_allclose(kl_balancing_coefficients(kl, model.balancing_alpha), gamma,
+                               rtol=1e-6)
+    per_group = kl.mean(axis=0)
+    np.testing.assert_allclose(model.kl_term(kl, 0.5), 0.5 * (gamma * per_group).sum(), rtol=1e-6)
+    np.testing.assert_allclose(model.kl_term(kl, 1.0), per_group.sum(), rtol=1e-6)
+    plain = models.nvae(input_shape=(16, 16, 1), channels=8, latent_channels=2, groups=(1, 2),
+                        kl_balancing=False)
+    np.testing.assert_allclose(plain.kl_term(kl, 0.5), 0.5 * per_group.sum(), rtol=1e-6)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"input_shape": (10, 10, 1)}, "multiples of 4"),
+    ({"kl_balancing": "yes"}, "kl_balancing='yes'"),
     ({"channels": 0}, "channels=0"),
     ({"groups": (1,)}, "groups="),
     ({"kl_warmup_steps": 0}, "kl_warmup_steps=0"),

@@ -51,9 +51,8 @@ def weights_and_biases(model):
     return kernels, model.count_params() - kernels
 
 
-def test_espcn_has_22729_parameters_at_scale_3():
+def test_espcn_output_sizes():
     model = models.espcn(scale=3, channels=1)
-    assert model.count_params() == 22_729
     assert model.output_shape == (None, 51, 51, 1)
     assert models.espcn(scale=4, input_shape=(None, None, 3), channels=3).output_shape == (
         None, None, None, 3)

@@ -21,7 +21,7 @@ def test_voice_unet_has_the_papers_layers():
     ins = [512, 512, 256, 128, 64, 32]
     outs = [256, 128, 64, 32, 16]
     decoder = sum(_conv(5, cin, cout) + 4 * cout for cin, cout in zip(ins, outs))
-    assert model.count_params() == encoder + decoder + _conv(5, 32, 1) == 9_826_321
+    assert model.count_params() == encoder + decoder + _conv(5, 32, 1)
     dropouts = [layer.name for layer in model.layers if "dropout" in layer.name]
     assert dropouts == ["dec1_dropout", "dec2_dropout", "dec3_dropout"]
 

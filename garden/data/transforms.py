@@ -206,6 +206,19 @@ def _resample(dataset, copies):
     )
 
 
+def _class_resampling(seed, copies):
+    """A transform repeating each example `copies(ranks, class_sizes)` times, where `ranks` is
+    its random rank within its class and `class_sizes` its class's size (arrays per example)."""
+    _check_seed(seed)
+
+    def transform(dataset):
+        labels = _labels(dataset)
+        sizes = np.bincount(labels)
+        return _resample(dataset, copies(_ranks_within_class(labels, seed), sizes[labels]))
+
+    return transform
+
+
 def step_imbalance(minority_classes, ratio, seed=0):
     """Makes `minority_classes` rare: each keeps `ceil(n / ratio)` of its `n` examples.
 
@@ -253,16 +266,11 @@ def oversample(seed=0):
     Returns:
         A transform of unbatched `(image, label)` datasets.
     """
-    _check_seed(seed)
+    def copies(ranks, size):
+        target = size.max()
+        return target // size + (ranks < target % size)
 
-    def transform(dataset):
-        labels = _labels(dataset)
-        ranks = _ranks_within_class(labels, seed)
-        sizes = np.bincount(labels)
-        target, size = sizes.max(), sizes[labels]
-        return _resample(dataset, target // size + (ranks < target % size))
-
-    return transform
+    return _class_resampling(seed, copies)
 
 
 def undersample(seed=0):
@@ -274,16 +282,7 @@ def undersample(seed=0):
     Returns:
         A transform of unbatched `(image, label)` datasets.
     """
-    _check_seed(seed)
-
-    def transform(dataset):
-        labels = _labels(dataset)
-        ranks = _ranks_within_class(labels, seed)
-        sizes = np.bincount(labels)
-        target = sizes[sizes > 0].min()
-        return _resample(dataset, (ranks < target).astype(np.int64))
-
-    return transform
+    return _class_resampling(seed, lambda ranks, size: (ranks < size.min()).astype(np.int64))
 
 
 def mixup(alpha, num_classes, seed=0):

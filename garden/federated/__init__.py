@@ -1,8 +1,9 @@
 """Federated learning for Keras 3 models: federated averaging with TensorFlow Federated's
-semantics (`build_weighted_fed_avg`) and Konečný et al.'s compressed updates
-(`garden.federated.compression`)."""
+semantics (`build_weighted_fed_avg`), Konečný et al.'s compressed updates
+(`garden.federated.compression`), and a Flower deployment with TLS and SuperNode
+authentication (`garden.federated.flower`, `garden.federated.deploy`)."""
 
-from garden.federated import compression
+from garden.federated import compression, deploy
 from garden.federated.averaging import (
     ClientUpdate,
     ModelWeights,
@@ -27,6 +28,7 @@ __all__ = [
     "WeightedFedAvg",
     "build_weighted_fed_avg",
     "compression",
+    "deploy",
     "validate_update",
     "weighted_mean",
 ]

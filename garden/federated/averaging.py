@@ -80,6 +80,29 @@ class ClientUpdate:
     uplink_bits: int = 0
 
 
+class RestrictedTraining(keras.callbacks.Callback):
+    """Keeps each structured weight's delta in its structure during local training: after every
+    optimizer step, weight <- start + project(weight - start).
+
+    Args:
+        projectors: per trainable weight, a function projecting a delta, or None (free).
+        start: the trainable weights the client started from.
+    """
+
+    def __init__(self, projectors, start):
+        super().__init__()
+        self.projectors, self.start = projectors, start
+
+    def on_train_batch_end(self, batch, logs=None):
+        sync = getattr(self.model, "jax_state_sync", None)
+        if sync is not None:  # JAX trains on a copy of the variables: write it back first
+            sync()
+        for variable, project, start in zip(self.model.trainable_weights, self.projectors,
+                                            self.start):
+            if project is not None:
+                variable.assign(start + project(keras.ops.convert_to_numpy(variable) - start))
+
+
 def _signature(model):
     return [(v.name, tuple(v.shape), v.trainable) for v in model.weights]
 
@@ -232,7 +255,8 @@ class WeightedFedAvg:
 
     def client_update(self, state, client, data):
         """Trains one client from the server weights of `state` and returns its `ClientUpdate`
-        (with its delta compressed when the process compresses).
+        (with its delta compressed when the process compresses; weights with a structured
+        compressor are trained in their restricted form, see `RestrictedTraining`).
 
         Raises:
             ValueError: the client has no examples.
@@ -246,15 +270,20 @@ class WeightedFedAvg:
         state.model.assign_weights_to(model)
         for variable, value in zip(model.optimizer.variables, self._client_optimizer_init):
             variable.assign(value)
+        projectors = compression_lib.projectors(self.compressors, self.shapes[0],
+                                                self._round_seed(state.round_num, client))
+        callbacks = ([RestrictedTraining(projectors, state.model.trainable)]
+                     if any(p is not None for p in projectors) else [])
         if arrays is None:
-            history = model.fit(data, epochs=self.client_epochs, shuffle=False, verbose=0)
+            history = model.fit(data, epochs=self.client_epochs, shuffle=False, verbose=0,
+                                callbacks=callbacks)
         else:
             # Each epoch's order from (seed, round, client): the same on every run and machine.
             rng = np.random.default_rng([self.seed, state.round_num, client])
             x, y = arrays
             order = np.concatenate([rng.permutation(len(x)) for _ in range(self.client_epochs)])
             history = model.fit(x[order], y[order], batch_size=self.batch_size, epochs=1,
-                                shuffle=False, verbose=0)
+                                shuffle=False, verbose=0, callbacks=callbacks)
         delta = [keras.ops.convert_to_numpy(v) - w for v, w in zip(model.trainable_weights, state.model.trainable)]
         metrics = {k: float(v[-1]) for k, v in history.history.items()}
         update = ClientUpdate(client, delta, [keras.ops.convert_to_numpy(v) for v in model.non_trainable_weights],

@@ -8,9 +8,15 @@ unbiased), `Rotate()` (randomised Walsh-Hadamard rotation H D, which spreads the
 quantisation) and `Quantize(b)` (unbiased probabilistic b-bit quantisation between the vector's
 min and max). Stages compose left to right: `Chain(Subsample(0.25), Rotate(), Quantize(1))`.
 
-Here the structured forms are fitted to the delta after local training (B = Aᵀ H with A's
-columns orthonormal, the least-squares B; the values under the mask), rather than trained
-directly in that form as the paper's structured updates are.
+Structured updates are learned in their restricted form, as in the paper (Section 2): when a
+weight's chain starts with `LowRank` or `RandomMask`, local training projects that weight's delta
+onto the structure after every optimizer step (`Chain.projector`, applied by
+`WeightedFedAvg.client_update`). For the mask this is training only the masked entries. For low
+rank, A has orthonormal columns, so the projection A Aᵀ after each step of an optimizer whose step
+is linear in the gradients (SGD, momentum, Nesterov) gives exactly the weights of that optimizer
+training B in H = A B (tested); for Adam, RMSprop and others it is the step taken on the full
+weight, projected onto the span of A (still an update of the form A B, not Adam on B). The
+delta then has the structure, and B = Aᵀ H (or the values under the mask) is sent exactly.
 
 Every seeded draw (A, masks, rotation signs) comes from `(process seed, round, client, weight
 index, stage index)`, which the server knows, so seeds cost no bits. Bits are counted exactly:
@@ -50,8 +56,9 @@ def fwht(x):
 
 
 class LowRank:
-    """Structured low-rank update: the delta reshaped to `(d1, d2)` (d2 the last axis) is sent
-    as B = Aᵀ H, k x d2, with A (d1 x k, orthonormal columns) drawn from the shared seed.
+    """Structured low-rank update: the delta reshaped to `(d1, d2)` (d2 the last axis) is
+    learned as H = A B with A (d1 x k, orthonormal columns) drawn from the shared seed, and sent
+    as B = Aᵀ H, k x d2.
 
     Args:
         rank: int. k; capped at min(d1, d2).
@@ -79,17 +86,18 @@ class LowRank:
         a = self.factor(shape, seed)
         return (a @ v.reshape(a.shape[1], shape[-1])).reshape(shape)
 
+    def projector(self, shape, seed):
+        """The function H -> A Aᵀ H onto updates of this form (A drawn once)."""
+        a = self.factor(shape, seed)
+        return lambda x: (a @ (a.T @ np.reshape(x, (len(a), -1)))).reshape(shape)
+
     def __repr__(self):
         return f"LowRank({self.rank})"
 
 
-class RandomMask:
-    """Structured random-mask update: each entry kept with probability `fraction` by a pattern
-    drawn from the shared seed; only the kept values are sent.
-
-    Args:
-        fraction: float in (0, 1]. Expected share of entries kept.
-    """
+class _Mask:
+    """Entries kept with probability `fraction` by a pattern drawn from the shared seed; only
+    the kept values are sent (scaled by 1/fraction on decoding when `scale`)."""
 
     first_only = False
     scale = False
@@ -117,7 +125,21 @@ class RandomMask:
         return f"{type(self).__name__}({self.fraction})"
 
 
-class Subsample(RandomMask):
+class RandomMask(_Mask):
+    """Structured random-mask update: a sparsity pattern drawn from the shared seed before local
+    training, only the entries under it trained and sent.
+
+    Args:
+        fraction: float in (0, 1]. Expected share of entries kept.
+    """
+
+    def projector(self, shape, seed):
+        """The function H -> H under the mask (zero elsewhere)."""
+        mask = self.mask(math.prod(shape), seed).reshape(shape)
+        return lambda x: np.where(mask, x, 0.0)
+
+
+class Subsample(_Mask):
     """Sketched update by random subsampling: a seeded random subset of the entries, which the
     server scales by 1/fraction, so the decoded delta is unbiased.
 
@@ -209,6 +231,12 @@ class Chain:
         self.transforms = [s for s in stages if not isinstance(s, Quantize)]
         self.quantizer = stages[-1] if isinstance(stages[-1], Quantize) else None
 
+    def projector(self, shape, seed):
+        """The projection onto the structure local training keeps a delta of `shape` in, when
+        the first stage is structured (`LowRank`, `RandomMask`); None for sketches."""
+        first = self.transforms[0] if self.transforms else None
+        return first.projector(tuple(shape), [*seed, 0]) if hasattr(first, "projector") else None
+
     def encode(self, x, seed):
         """`(payload, bits)` of one delta array; `seed` is a list of ints."""
         v = np.asarray(x, np.float64)
@@ -258,6 +286,12 @@ def resolve(compression, paths):
                          f"weights are {paths}")
     return [next((c for p, c in chains.items() if fnmatch.fnmatchcase(path, p)), None)
             for path in paths]
+
+
+def projectors(chains, shapes, seed):
+    """Per trainable weight, `Chain.projector` with the seed `encode_update` uses, or None."""
+    return [None if chain is None else chain.projector(shape, [*seed, index])
+            for index, (chain, shape) in enumerate(zip(chains, shapes))]
 
 
 def encode_update(update, chains, seed):

@@ -7,7 +7,17 @@
 Importing this package imports every model module, so the registry is complete.
 """
 
-from garden.models._registry import ModelEntry, build, get_entry, info, list_models, register_model
+from garden.models._registry import (
+    QUANTITIES,
+    Figure,
+    ModelEntry,
+    build,
+    figure,
+    get_entry,
+    info,
+    list_models,
+    register_model,
+)
 from garden.models._steps import StepModel, trains_itself
 from garden.models.alexnet import alexnet
 from garden.models.capsnet import CapsNet, capsnet
@@ -21,7 +31,6 @@ from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
 from garden.models.mlp import dropout_mlp, selu_mlp
 from garden.models.mobilenet import mobilenet_v1
 from garden.models.nvae import NVAE, nvae
-from garden.models.oov_char_lstm import oov_char_lstm
 from garden.models.resnet import (
     resnet18,
     resnet20,
@@ -43,8 +52,11 @@ from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn,
 from garden.models.voice_unet import voice_unet
 
 __all__ = [
+    "QUANTITIES",
+    "Figure",
     "ModelEntry",
     "build",
+    "figure",
     "get_entry",
     "info",
     "list_models",
@@ -71,7 +83,6 @@ __all__ = [
     "hrnet_w32",
     "mobilenet_v1",
     "nvae",
-    "oov_char_lstm",
     "resnet101",
     "resnet110",
     "resnet152",

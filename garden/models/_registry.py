@@ -12,6 +12,39 @@ import inspect
 from typing import Any, Callable
 
 _REGISTRY: dict[str, "ModelEntry"] = {}
+QUANTITIES = ("parameters", "trainable parameters", "multiply-adds", "output shape")
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """A number a paper or its reference implementation states for a model, which garden's
+    builder reproduces; `tests/test_paper_figures.py` asserts every one and the documentation
+    shows them, so each is written once, here.
+
+    Attributes:
+        quantity: one of `QUANTITIES`: "parameters" (`count_params`, batch-norm statistics
+            included), "trainable parameters", "multiply-adds" (`garden.tools.profile`) or
+            "output shape" (of the model, or of `layer`; without the batch axis).
+        value: the number, or the shape as a tuple.
+        source: where it is stated, e.g. "Table 2" or "torchvision".
+        kwargs: builder arguments of the instance it is stated for, as `(name, value)` pairs.
+        layer: for an output shape, the layer's name; None for the model's output.
+        rel: relative tolerance, for a figure the source rounds (0: exact).
+    """
+
+    quantity: str
+    value: Any
+    source: str
+    kwargs: tuple = ()
+    layer: str | None = None
+    rel: float = 0.0
+
+
+def figure(quantity, value, source, *, layer=None, rel=0.0, **kwargs):
+    """A `Figure` of the instance built with `kwargs`."""
+    if quantity not in QUANTITIES:
+        raise ValueError(f"quantity={quantity!r} is not allowed; use one of {QUANTITIES}")
+    return Figure(quantity, value, source, tuple(sorted(kwargs.items())), layer, rel)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +65,7 @@ class ModelEntry:
         tiny: None, or a builder taking the entry's arguments that returns a depth-reduced
             instance of the same structure (one block per stage, few filters); no public
             argument reaches it.
+        figures: the paper's numbers for this model (`Figure`s) that garden reproduces.
     """
 
     name: str
@@ -44,6 +78,7 @@ class ModelEntry:
     small_kwargs: dict
     keras_application: str | None = None
     tiny: Callable[..., Any] | None = None
+    figures: tuple = ()
 
     def build_small(self):
         """The test instance: `small_kwargs`, depth-reduced by `tiny` where the entry has it.
@@ -57,7 +92,7 @@ class ModelEntry:
 
 
 def register_model(*, paper, year, arxiv, input_shape, task="classification", small_kwargs=None,
-                   keras_application=None, tiny=None):
+                   keras_application=None, tiny=None, figures=()):
     """Decorator that records a builder in the registry under its function name (the fields
     are `ModelEntry`'s)."""
 
@@ -76,6 +111,7 @@ def register_model(*, paper, year, arxiv, input_shape, task="classification", sm
             small_kwargs=dict(small_kwargs or {}),
             keras_application=keras_application,
             tiny=tiny,
+            figures=tuple(figures),
         )
         return builder
 

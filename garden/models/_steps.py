@@ -1,5 +1,5 @@
 """`StepModel`: a `keras.Model` whose training step is written once, in stateful style, for the
-TensorFlow and JAX backends.
+TensorFlow, JAX and PyTorch backends.
 
 Keras runs a custom `train_step(data)` statefully on TensorFlow, but on JAX it calls
 `train_step(state, data)` with every variable's value passed in and expects the new values back.
@@ -7,11 +7,13 @@ A model with several gradient computations, optimizers or conditional updates (a
 and generator) would have to be written twice. Instead, as Keras' own JAX trainer does for
 metrics, `StepModel` runs the one stateful step inside a `keras.StatelessScope` that maps every
 variable to its value in `state` and collects the new values afterwards ("pretend everything is
-stateful"). Three primitives carry what differs between the backends:
+stateful"). PyTorch runs steps eagerly and statefully, as TensorFlow does. Three primitives
+carry what differs between the backends:
 
 - `value_and_grad(fn, variables)`: the loss `fn()` computes and its gradients (a
-  `tf.GradientTape` on TensorFlow, `jax.value_and_grad` of a pure function on JAX; other state
-  the loss changes, such as batch-norm statistics or seeds, is kept);
+  `tf.GradientTape` on TensorFlow, `jax.value_and_grad` of a pure function on JAX,
+  `torch.autograd.grad` on PyTorch; other state the loss changes, such as batch-norm
+  statistics or seeds, is kept);
 - `input_gradient(fn, x, variables)` (a function of this module): the gradient of `sum(fn(x))`
   with respect to the tensor `x` (for gradient penalties), differentiable again;
 - `run_if(pred, fn)`: runs the stateful `fn()` only where `pred` holds, inside compiled steps.
@@ -23,16 +25,16 @@ A subclass defines `step(data)`, one training step on a batch written statefully
 import keras
 from keras import ops
 
-BACKENDS = ("tensorflow", "jax")
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def _backend():
     backend = keras.backend.backend()
     if backend not in BACKENDS:
         raise RuntimeError(
-            f"garden's generative models train on the TensorFlow and JAX backends; this process "
-            f"runs Keras on {backend!r}. Build and run them on any backend; train with "
-            "KERAS_BACKEND=tensorflow or jax."
+            f"garden's generative models train on the TensorFlow, JAX and PyTorch backends; this "
+            f"process runs Keras on {backend!r}. Train with KERAS_BACKEND=tensorflow, jax or "
+            "torch."
         )
     return backend
 
@@ -40,13 +42,20 @@ def _backend():
 def input_gradient(fn, x, variables=()):
     """d sum(fn(x)) / d x for a tensor `x`, differentiable again (for gradient penalties).
     Updates `fn` makes to `variables` (e.g. batch-norm statistics) are discarded."""
-    if _backend() == "tensorflow":
+    backend = _backend()
+    if backend == "tensorflow":
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
             tape.watch(x)
             out = fn(x)
         return tape.gradient(out, x)
+    if backend == "torch":
+        import torch
+
+        x = x.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(ops.sum(fn(x)), x, create_graph=True)
+        return grad
     import jax
 
     def scalar(x):
@@ -146,12 +155,20 @@ class StepModel(keras.Model):
     def value_and_grad(self, fn, variables):
         """`(loss, aux), grads`: `fn()` returns `(loss, aux)`, computed with stateful Keras
         calls; `grads` are d loss / d `variables`."""
-        if _backend() == "tensorflow":
+        backend = _backend()
+        if backend == "tensorflow":
             import tensorflow as tf
 
             with tf.GradientTape() as tape:
                 loss, aux = fn()
             return (loss, aux), tape.gradient(loss, variables)
+        if backend == "torch":
+            import torch
+
+            loss, aux = fn()
+            grads = torch.autograd.grad(loss, [v.value for v in variables], allow_unused=True)
+            return (loss.detach(), aux), [ops.zeros_like(v) if g is None else g
+                                          for v, g in zip(variables, grads)]
         import jax
 
         targets = {id(v) for v in variables}
@@ -172,7 +189,12 @@ class StepModel(keras.Model):
 
     def run_if(self, pred, fn):
         """Runs the stateful `fn()` where the boolean tensor `pred` holds (an `ops.cond`)."""
-        if _backend() == "tensorflow":
+        backend = _backend()
+        if backend == "torch":
+            if bool(pred):
+                fn()
+            return
+        if backend == "tensorflow":
             def taken():
                 fn()
                 return ops.zeros((), "int32")

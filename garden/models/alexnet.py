@@ -25,6 +25,7 @@ from keras import layers
 
 from garden.layers import LocalResponseNormalization
 from garden.models._classifier import classifier, dense_top, register_classifier
+from garden.models._registry import figure
 from garden.utils.checks import check_choice
 
 KERNEL_SIZES = (11, 5, 3, 3, 3)
@@ -94,6 +95,8 @@ def _alexnet(*, groups=1, spec=None, **kwargs):
     input_shape=(224, 224, 3),
     small_kwargs={"input_shape": (63, 63, 3), "classes": 5},
     tiny=TINY,
+    figures=[figure("parameters", 61_100_840, "torchvision's single-stream alexnet"),
+             figure("parameters", 60_965_224, "Section 3.5's two-GPU network (60M)", groups=2)],
 )
 def alexnet(**kwargs):
     """AlexNet (Krizhevsky et al. 2012), single-stream or the paper's two-group network.

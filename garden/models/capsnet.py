@@ -16,7 +16,7 @@ from keras import layers, ops
 
 from garden.layers import CapsuleLayer, Length, Mask, PrimaryCapsules
 from garden.models._classifier import image_input
-from garden.models._registry import register_model
+from garden.models._registry import figure, register_model
 from garden.utils.checks import check_bool, check_int, check_ints, check_number
 from garden.utils.serialization import serializable
 
@@ -108,6 +108,8 @@ def capsule_decoder(output_shape, units=(512, 1024), name="decoder"):
         "capsule_dim": 6,
         "decoder_units": (16, 32),
     },
+    figures=[figure("parameters", 8_215_568, "Section 5 (8.2M)"),
+             figure("parameters", 6_804_224, "Section 5 (6.8M without the reconstruction network)", decoder=False)],
 )
 def capsnet(
     routings=3,

@@ -1,9 +1,14 @@
 """Character-level LSTM language model (Graves 2013; Karpathy's char-rnn): embedded characters,
 stacked LSTMs (garden's `LSTMCell`), and a softmax over the next character at every step.
 
-Reference:
+The federated keyboard's out-of-vocabulary word model (Chen et al. 2019) is the same network:
+one CIFG layer over padded words, `char_lstm(cifg=True, mask_zero=True, layers=1)`.
+
+References:
     Graves, "Generating Sequences With Recurrent Neural Networks", 2013.
     https://arxiv.org/abs/1308.0850
+    Chen et al., "Federated Learning Of Out-Of-Vocabulary Words", 2019.
+    https://arxiv.org/abs/1903.10635
 """
 
 import keras
@@ -22,7 +27,8 @@ from garden.utils.checks import check_bool, check_int, check_rate
     small_kwargs={"vocabulary_size": 7, "embedding_dim": 4, "units": 5, "layers": 2},
 )
 def char_lstm(vocabulary_size=103, embedding_dim=32, units=256, layers=2, dropout=0.0,
-              use_peepholes=False, cifg=False, sequence_length=None, name="char_lstm"):
+              use_peepholes=False, cifg=False, mask_zero=False, sequence_length=None,
+              name="char_lstm"):
     """Character LSTM: the logits of the next character after every prefix.
 
     Args:
@@ -33,6 +39,8 @@ def char_lstm(vocabulary_size=103, embedding_dim=32, units=256, layers=2, dropou
         dropout: float. Dropout between layers. Defaults to 0.
         use_peepholes: bool. `LSTMCell`'s peephole connections. Defaults to False.
         cifg: bool. `LSTMCell`'s coupled input-forget gate. Defaults to False.
+        mask_zero: bool. Symbol 0 is padding: masked steps keep the LSTM state (the padded
+            words of `garden.data.oov_words`). Defaults to False.
         sequence_length: int or None. Length of the input sequences; None for any.
         name: str. Model name.
 
@@ -45,10 +53,13 @@ def char_lstm(vocabulary_size=103, embedding_dim=32, units=256, layers=2, dropou
     check_int("layers", layers)
     check_rate("dropout", dropout)
     check_bool("use_peepholes", use_peepholes)
+    check_bool("cifg", cifg)
+    check_bool("mask_zero", mask_zero)
     if sequence_length is not None:
         check_int("sequence_length", sequence_length)
     inputs = keras.Input((sequence_length,), dtype="int32", name="characters")
-    x = keras.layers.Embedding(vocabulary_size, embedding_dim, name="embedding")(inputs)
+    x = keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=mask_zero,
+                               name="embedding")(inputs)
     for i in range(1, layers + 1):
         cell = LSTMCell(units, use_peepholes=use_peepholes, cifg=cifg)
         x = keras.layers.RNN(cell, return_sequences=True, name=f"lstm_{i}")(x)

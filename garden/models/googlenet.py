@@ -34,6 +34,7 @@ from keras import layers
 
 from garden.layers import LocalResponseNormalization
 from garden.models._classifier import classifier, register_classifier
+from garden.models._registry import figure
 from garden.utils import serializable
 from garden.utils.checks import check_bool, check_number
 
@@ -226,11 +227,12 @@ def _googlenet(*, aux_heads=True, aux_loss_weight=AUX_LOSS_WEIGHT, batch_norm=Fa
     input_shape=(224, 224, 3),
     small_kwargs={"input_shape": (AUX_MIN_SIZE, AUX_MIN_SIZE, 3), "classes": 5},
     tiny=TINY,
+    figures=[figure("parameters", 6_998_552, "Table 1's layers (its column sums to 6.8M)",
+                    aux_heads=False),
+             figure("parameters", 13_378_280, "with the auxiliary classifiers of Section 5")],
 )
 def googlenet(**kwargs):
     """GoogLeNet (Szegedy et al. 2015), with the auxiliary classifiers used in training.
-
-    6,998,552 parameters at 224x224 with 1000 classes, 13,378,280 with the auxiliary heads.
 
     Example:
     >>> model = googlenet(aux_heads=False, input_shape=(32, 32, 3), classes=10)

@@ -18,7 +18,7 @@ import keras
 from keras import layers
 
 from garden.layers.graph import DiffusionConv, GraphConv
-from garden.models._registry import register_model
+from garden.models._registry import figure, register_model
 from garden.utils.checks import check_bool, check_choice, check_int, check_number, check_rate
 
 
@@ -38,6 +38,7 @@ def _inputs(nodes, features, graph_shape, sparse):
     input_shape=((2708, 1433), (2708, 2708)),
     task="node classification",
     small_kwargs={"features": 6, "classes": 3, "hidden": 4},
+    figures=[figure("parameters", 23_063, "Section 5's network on Cora (1433*16 + 16 + 16*7 + 7)")],
 )
 def gcn(features=1433, classes=7, hidden=16, dropout=0.5, weight_decay=5e-4, nodes=None,
         sparse=False, classifier_activation="softmax", name="gcn"):

@@ -36,6 +36,7 @@ checkpoint converts by name: conv1/bn1, conv2/bn2 -> `stem{1,2}_{conv,bn}`; laye
 from keras import layers
 
 from garden.models._classifier import classifier, register_classifier
+from garden.models._registry import figure
 from garden.utils.checks import check_choice
 
 # stage: (modules, blocks per branch, channels per branch); stage 1 is bottleneck blocks.
@@ -192,19 +193,27 @@ def _hrnet(variant, *, head="classification", spec=None, keras_application=None,
                       min_size=32, keras_application=keras_application, **kwargs)
 
 
-@register_classifier(_hrnet, **PAPER)
+@register_classifier(_hrnet, **PAPER, figures=[
+    figure("trainable parameters", 13_187_464, "timm's hrnet_w18_small (13.19M)"),
+    # Section 3: four parallel branches at 1/4 to 1/32 of the input, channels C, 2C, 4C, 8C.
+    figure("output shape", (56, 56, 16), "Section 3", layer="stage4_module1_fuse0_out"),
+    figure("output shape", (28, 28, 32), "Section 3", layer="stage4_module1_fuse1_out"),
+    figure("output shape", (14, 14, 64), "Section 3", layer="stage4_module1_fuse2_out"),
+    figure("output shape", (7, 7, 128), "Section 3", layer="stage4_module1_fuse3_out")])
 def hrnet_w18_small(**kwargs):
-    """HRNetV2-W18-Small-v1-C (Wang et al. 2019): 13,187,464 trainable parameters."""
+    """HRNetV2-W18-Small-v1-C (Wang et al. 2019)."""
     return _hrnet("hrnet_w18_small", **kwargs)
 
 
-@register_classifier(_hrnet, **PAPER)
+@register_classifier(_hrnet, **PAPER, figures=[
+    figure("trainable parameters", 21_299_004, "timm's hrnet_w18 (21.30M)")])
 def hrnet_w18(**kwargs):
-    """HRNetV2-W18-C (Wang et al. 2019): 21,299,004 trainable parameters."""
+    """HRNetV2-W18-C (Wang et al. 2019)."""
     return _hrnet("hrnet_w18", **kwargs)
 
 
-@register_classifier(_hrnet, **PAPER)
+@register_classifier(_hrnet, **PAPER, figures=[
+    figure("trainable parameters", 41_232_680, "timm's hrnet_w32 (41.23M)")])
 def hrnet_w32(**kwargs):
-    """HRNetV2-W32-C (Wang et al. 2019): 41,232,680 trainable parameters."""
+    """HRNetV2-W32-C (Wang et al. 2019)."""
     return _hrnet("hrnet_w32", **kwargs)

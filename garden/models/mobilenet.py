@@ -16,6 +16,7 @@ convolutions included, padding "same"), so both build the same graph and train a
 from keras import layers
 
 from garden.models._classifier import classifier, register_classifier
+from garden.models._registry import figure
 from garden.utils.checks import check_int, check_number, check_rate
 
 # (pointwise filters, stride) of the 13 depthwise-separable blocks, Table 1 of the paper.
@@ -113,6 +114,10 @@ def _mobilenet(*, alpha=1.0, depth_multiplier=1, dropout=1e-3, spec=None,
     input_shape=(224, 224, 3),
     small_kwargs={"alpha": 0.25, "input_shape": (32, 32, 3), "classes": 5},
     tiny=TINY,
+    # Table 6 rounds them to 4.2M, 2.6M, 1.3M and 0.5M; keras.applications has these exactly.
+    figures=[figure("parameters", count, "Table 6; keras.applications.MobileNet", alpha=alpha)
+             for alpha, count in ((1.0, 4_253_864), (0.75, 2_601_976), (0.5, 1_342_536),
+                                  (0.25, 475_544))],
 )
 def mobilenet_v1(**kwargs):
     """MobileNet v1 (Howard et al. 2017) with width multiplier `alpha`.

@@ -15,10 +15,15 @@ What is kept of the paper (Section 3, Figures 2-3):
 - the residual normal posterior q(z_l | x, z_<l) = N(mu_p + dmu, sigma_p * dsigma), dmu and
   dsigma from the encoder's feature of that group and the top-down state, so the KL term is
   1/2 sum((dmu / sigma_p)^2 + dsigma^2 - 1 - log dsigma^2) (Eq. 2);
-- KL warm-up: the KL weight rises linearly from 0 to 1 over `kl_warmup_steps` updates.
+- KL warm-up: the KL weight rises linearly from 0 to 1 over `kl_warmup_steps` updates;
+- KL balancing during warm-up (Appendix A): group l's KL term is weighted by
+  gamma_l ∝ (E_batch |KL_l| + 0.01) / alpha_l, the gammas averaging 1 over the groups and held
+  constant in the gradient, where alpha_l is the group's spatial area over the number of groups
+  at its scale (NVAE's "square" setting); groups that carry more KL per latent unit are pushed
+  harder, so no group collapses to its prior early. After warm-up every gamma is 1.
 Left out for size: the channel doubling between scales, batch-norm momentum tricks, spectral
-regularization, KL balancing between groups, the logistic-mixture output (the decoder is
-Bernoulli, for binarized images) and the inverse autoregressive flows.
+regularization, the logistic-mixture output (the decoder is Bernoulli, for binarized images)
+and the inverse autoregressive flows.
 """
 
 import math
@@ -30,7 +35,7 @@ from keras import layers, ops
 from garden.models._registry import register_model
 from garden.models._steps import StepModel
 from garden.models.vae import bernoulli_log_likelihood, gaussian_log_density
-from garden.utils.checks import check_int, check_ints
+from garden.utils.checks import check_bool, check_int, check_ints
 from garden.utils.serialization import serializable
 
 
@@ -78,6 +83,14 @@ def residual_normal_kl(delta_mean, delta_log_sigma, prior_log_sigma):
     return ops.sum(ops.reshape(terms, (ops.shape(terms)[0], -1)), axis=-1)
 
 
+def kl_balancing_coefficients(kl, alpha):
+    """NVAE's KL balancing coefficients gamma_l (Appendix A) of per-group KL terms `kl`
+    `(batch, groups)`: (mean over the batch of |KL_l| + 0.01) / alpha_l, scaled to average 1."""
+    kl = ops.convert_to_tensor(kl)
+    coefficients = (ops.mean(ops.abs(kl), axis=0) + 0.01) / ops.convert_to_tensor(alpha, kl.dtype)
+    return coefficients / ops.mean(coefficients)
+
+
 @serializable
 class NVAE(StepModel):
     """A small hierarchical VAE with NVAE's structure (see the module docstring).
@@ -97,12 +110,13 @@ class NVAE(StepModel):
         expansion: int. Expansion of the generative cell's 1x1 convolution. Defaults to 3.
         kl_warmup_steps: int. Updates over which the KL weight rises from 0 to 1 (the paper:
             30% of training). Defaults to 1000.
+        kl_balancing: bool. Balance the groups' KL terms during warm-up. Defaults to True.
         seed: int or None. Seed of the training samples. Defaults to None.
         **kwargs: `name`, `trainable`, `dtype`.
     """
 
     def __init__(self, input_shape, channels=32, latent_channels=4, groups=(2, 2),
-                 expansion=3, kl_warmup_steps=1000, seed=None, **kwargs):
+                 expansion=3, kl_warmup_steps=1000, kl_balancing=True, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.data_shape = tuple(check_ints("input_shape", input_shape, length=3))
         height, width, colors = self.data_shape
@@ -114,6 +128,7 @@ class NVAE(StepModel):
         self.groups = check_ints("groups", groups, length=2)
         self.expansion = check_int("expansion", expansion)
         self.kl_warmup_steps = check_int("kl_warmup_steps", kl_warmup_steps)
+        self.kl_balancing = check_bool("kl_balancing", kl_balancing)
         self.seed = seed
         c, zc = self.channels, self.latent_channels
         # Scales from the coarsest (top of the hierarchy) down: 1/4, then 1/2 of the input.
@@ -150,6 +165,9 @@ class NVAE(StepModel):
         self.latent_shapes = [(*self.scales[s], zc) for s, n in enumerate(self.groups)
                               for _ in range(n)]
         self.latent_dim = sum(math.prod(shape) for shape in self.latent_shapes)
+        # alpha_l: the group's spatial area over the groups at its scale, the smallest 1.
+        alpha = [math.prod(self.scales[s]) / n for s, n in enumerate(self.groups) for _ in range(n)]
+        self.balancing_alpha = np.array(alpha, "float32") / min(alpha)
         self.built = True
         self(ops.zeros((1, *self.data_shape)))  # creates every sublayer's weights
 
@@ -183,12 +201,12 @@ class NVAE(StepModel):
     def _top_down(self, batch, training, features=None, eps=None, temperature=1.0,
                   sample=True, seed=None):
         """Runs the generative hierarchy. With `features` it takes each z from the posterior (a
-        sample, or its mean without `sample`) and returns (logits, KL per example,
-        log p(z) - log q(z|x) per example); otherwise z = mu_p + t sigma_p eps_l with `eps` (a
-        list per group, or drawn) and the last two are 0."""
+        sample, or its mean without `sample`) and returns (logits, KL per example and group
+        `(batch, groups)`, log p(z) - log q(z|x) per example); otherwise z = mu_p + t sigma_p
+        eps_l with `eps` (a list per group, or drawn) and the last two are 0."""
         seed = seed or self.seed_generator
         h = ops.broadcast_to(ops.expand_dims(self.top, 0), (batch, *self.top.shape))
-        kl, log_ratio = 0.0, 0.0
+        kl, log_ratio = [], 0.0
         index = 0
         for s, n in enumerate(self.groups):
             if s == 1:
@@ -204,7 +222,7 @@ class NVAE(StepModel):
                     delta_mean, delta_log_sigma = ops.split(delta, 2, axis=-1)
                     mean = prior_mean + delta_mean
                     log_sigma = prior_log_sigma + delta_log_sigma
-                    kl = kl + residual_normal_kl(delta_mean, delta_log_sigma, prior_log_sigma)
+                    kl.append(residual_normal_kl(delta_mean, delta_log_sigma, prior_log_sigma))
                     noise = keras.random.normal(ops.shape(mean), seed=seed)
                     z = mean + ops.exp(log_sigma) * noise if sample else mean
                     log_ratio = (log_ratio
@@ -217,7 +235,7 @@ class NVAE(StepModel):
                 h = self.decoder_cells[index](h + self.combine[index](z), training=training)
                 index += 1
         h = self.post_cell(self.upsample[1](h), training=training)
-        return self.head(h), kl, log_ratio
+        return self.head(h), ops.stack(kl, axis=-1) if kl else 0.0, log_ratio
 
     def call(self, x, training=False):
         features = self._bottom_up(x, training)
@@ -225,7 +243,7 @@ class NVAE(StepModel):
         return ops.sigmoid(logits)
 
     def _terms(self, x, training, seed=None):
-        """(-log p(x|z), KL, log p(z) - log q(z|x)) per example, z sampled from q."""
+        """(-log p(x|z), KL per group, log p(z) - log q(z|x)) per example, z sampled from q."""
         logits, kl, log_ratio = self._top_down(ops.shape(x)[0], training,
                                                self._bottom_up(x, training), seed=seed)
         return -bernoulli_log_likelihood(x, logits), kl, log_ratio
@@ -237,7 +255,8 @@ class NVAE(StepModel):
         samples = check_int("samples", samples)
         reconstruction, kl, _ = self._terms(ops.convert_to_tensor(np.concatenate([x] * samples)),
                                             training=False, seed=keras.random.SeedGenerator(seed))
-        return -np.asarray(reconstruction + kl, "float64").reshape(samples, len(x)).mean(axis=0)
+        elbo = -np.asarray(reconstruction + ops.sum(kl, axis=-1), "float64")
+        return elbo.reshape(samples, len(x)).mean(axis=0)
 
     def negative_log_likelihood(self, x, samples=100, seed=0, batch_size=2048):
         """-log p(x) per example in nats by importance sampling with the hierarchical posterior:
@@ -282,6 +301,16 @@ class NVAE(StepModel):
         step = ops.cast(self.optimizer.iterations, "float32") + 1.0
         return ops.minimum(1.0, step / self.kl_warmup_steps)
 
+    def kl_term(self, kl, weight):
+        """The KL part of the training loss, batch-averaged: `weight` times the groups' KL terms
+        `kl` `(batch, groups)`, balanced while `weight < 1` (with `kl_balancing`)."""
+        per_group = ops.mean(kl, axis=0)
+        if not self.kl_balancing:
+            return weight * ops.sum(per_group)
+        gamma = ops.stop_gradient(kl_balancing_coefficients(kl, self.balancing_alpha))
+        gamma = ops.where(weight < 1.0, gamma, ops.ones_like(gamma))
+        return weight * ops.sum(gamma * per_group)
+
     def step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = ops.cast(x, self.compute_dtype)
@@ -289,8 +318,9 @@ class NVAE(StepModel):
 
         def loss():
             reconstruction, kl, _ = self._terms(x, training=True)
-            reconstruction, kl = ops.mean(reconstruction), ops.mean(kl)
-            return reconstruction + weight * kl, (reconstruction, kl)
+            reconstruction = ops.mean(reconstruction)
+            return reconstruction + self.kl_term(kl, weight), (reconstruction,
+                                                                ops.mean(ops.sum(kl, axis=-1)))
 
         variables = self.trainable_variables
         (_, (reconstruction, kl)), grads = self.value_and_grad(loss, variables)
@@ -300,7 +330,7 @@ class NVAE(StepModel):
     def evaluation_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         reconstruction, kl, _ = self._terms(ops.cast(x, self.compute_dtype), training=False)
-        return self._track(ops.mean(reconstruction), ops.mean(kl), ops.ones(()))
+        return self._track(ops.mean(reconstruction), ops.mean(ops.sum(kl, axis=-1)), ops.ones(()))
 
     def _track(self, reconstruction, kl, weight):
         self.trackers["loss"].update_state(reconstruction + kl)
@@ -313,7 +343,8 @@ class NVAE(StepModel):
         return {"name": self.name, "trainable": self.trainable, "input_shape": self.data_shape,
                 "channels": self.channels, "latent_channels": self.latent_channels,
                 "groups": self.groups, "expansion": self.expansion,
-                "kl_warmup_steps": self.kl_warmup_steps, "seed": self.seed}
+                "kl_warmup_steps": self.kl_warmup_steps, "kl_balancing": self.kl_balancing,
+                "seed": self.seed}
 
 
 @register_model(
@@ -326,10 +357,10 @@ class NVAE(StepModel):
                   "groups": (1, 1), "seed": 0},
 )
 def nvae(input_shape=(32, 32, 1), channels=32, latent_channels=4, groups=(2, 2), expansion=3,
-         kl_warmup_steps=1000, seed=None, name="nvae"):
+         kl_warmup_steps=1000, kl_balancing=True, seed=None, name="nvae"):
     """A small NVAE (Vahdat & Kautz 2020): residual cells with depthwise convolutions,
     squeeze-and-excitation, Swish and batch norm, top-down latent groups at two scales with
-    residual normal posteriors, KL warm-up; `compile()` gives Adamax(1e-2).
+    residual normal posteriors, KL warm-up and balancing; `compile()` gives Adamax(1e-2).
 
     Args:
         input_shape: tuple. (height, width, channels), height and width multiples of 4.
@@ -340,6 +371,8 @@ def nvae(input_shape=(32, 32, 1), channels=32, latent_channels=4, groups=(2, 2),
             (2, 2).
         expansion: int. Expansion of the generative cell. Defaults to 3 (the paper's E).
         kl_warmup_steps: int. Updates of KL warm-up. Defaults to 1000.
+        kl_balancing: bool. NVAE's KL balancing between groups during warm-up. Defaults to
+            True.
         seed: int or None. Seed of the training samples. Defaults to None.
         name: str. Model name.
 
@@ -349,4 +382,4 @@ def nvae(input_shape=(32, 32, 1), channels=32, latent_channels=4, groups=(2, 2),
     [(4, 4, 4), (4, 4, 4), (8, 8, 4), (8, 8, 4)]
     """
     return NVAE(input_shape, channels, latent_channels, groups, expansion, kl_warmup_steps,
-                seed, name=name)
+                kl_balancing, seed, name=name)

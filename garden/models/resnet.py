@@ -48,6 +48,7 @@ from keras import layers
 
 from garden.layers import ZeroPaddingShortcut
 from garden.models._classifier import classifier, register_classifier
+from garden.models._registry import figure
 from garden.utils.checks import check_bool
 
 IMAGENET = dict(widths=(64, 128, 256, 512), stem="7x7", shortcut="projection", conv_bias=False,
@@ -187,36 +188,43 @@ def _resnet(variant, *, shortcuts=True, zero_init_residual=False, spec=None,
     )
 
 
-@register_classifier(_resnet, **IMAGENET_PAPER)
+@register_classifier(_resnet, **IMAGENET_PAPER, figures=[
+    figure("trainable parameters", 11_689_512, "torchvision's resnet18"),
+    figure("multiply-adds", 1.8e9, "Table 1 (1.8 x 10^9 FLOPs)", rel=0.02)])
 def resnet18(**kwargs):
-    """ResNet-18 (He et al. 2016): basic blocks, 11,689,512 trainable parameters."""
+    """ResNet-18 (He et al. 2016): basic blocks."""
     return _resnet("resnet18", **kwargs)
 
 
-@register_classifier(_resnet, **IMAGENET_PAPER)
+@register_classifier(_resnet, **IMAGENET_PAPER, figures=[
+    figure("trainable parameters", 21_797_672, "torchvision's resnet34"),
+    figure("multiply-adds", 3.6e9, "Table 1 (3.6 x 10^9 FLOPs)", rel=0.02)])
 def resnet34(**kwargs):
-    """ResNet-34 (He et al. 2016): basic blocks, 21,797,672 trainable parameters."""
+    """ResNet-34 (He et al. 2016): basic blocks."""
     return _resnet("resnet34", **kwargs)
 
 
-@register_classifier(_resnet, keras_application="ResNet50", **IMAGENET_PAPER)
+@register_classifier(_resnet, keras_application="ResNet50", **IMAGENET_PAPER, figures=[
+    figure("parameters", 25_636_712, "keras.applications.ResNet50"),
+    figure("multiply-adds", 3.8e9, "Table 1 (3.8 x 10^9 FLOPs)", rel=0.02)])
 def resnet50(**kwargs):
-    """ResNet-50 (He et al. 2016) in keras.applications.ResNet50's layout: 25,636,712
-    parameters."""
+    """ResNet-50 (He et al. 2016) in keras.applications.ResNet50's layout."""
     return _resnet("resnet50", **kwargs)
 
 
-@register_classifier(_resnet, keras_application="ResNet101", **IMAGENET_PAPER)
+@register_classifier(_resnet, keras_application="ResNet101", **IMAGENET_PAPER, figures=[
+    figure("parameters", 44_707_176, "keras.applications.ResNet101"),
+    figure("multiply-adds", 7.6e9, "Table 1 (7.6 x 10^9 FLOPs)", rel=0.02)])
 def resnet101(**kwargs):
-    """ResNet-101 (He et al. 2016) in keras.applications.ResNet101's layout: 44,707,176
-    parameters."""
+    """ResNet-101 (He et al. 2016) in keras.applications.ResNet101's layout."""
     return _resnet("resnet101", **kwargs)
 
 
-@register_classifier(_resnet, keras_application="ResNet152", **IMAGENET_PAPER)
+@register_classifier(_resnet, keras_application="ResNet152", **IMAGENET_PAPER, figures=[
+    figure("parameters", 60_419_944, "keras.applications.ResNet152"),
+    figure("multiply-adds", 11.3e9, "Table 1 (11.3 x 10^9 FLOPs)", rel=0.02)])
 def resnet152(**kwargs):
-    """ResNet-152 (He et al. 2016) in keras.applications.ResNet152's layout: 60,419,944
-    parameters."""
+    """ResNet-152 (He et al. 2016) in keras.applications.ResNet152's layout."""
     return _resnet("resnet152", **kwargs)
 
 
@@ -225,26 +233,30 @@ def resnet152(**kwargs):
     paper="He et al., Bag of Tricks for Image Classification with CNNs",
     year=2019,
     arxiv="https://arxiv.org/abs/1812.01187",
-))
+), figures=[
+    figure("trainable parameters", 25_576_264, "timm's resnet50d"),
+    figure("multiply-adds", 4.3e9, "Table 5 (4.3 x 10^9 FLOPs)", rel=0.02)])
 def resnet50d(**kwargs):
-    """ResNet-50-D (He et al. 2019, Bag of Tricks): tweaks B, C and D, 25,576,264 trainable
-    parameters."""
+    """ResNet-50-D (He et al. 2019, Bag of Tricks): tweaks B, C and D."""
     return _resnet("resnet50d", **kwargs)
 
 
-@register_classifier(_resnet, **CIFAR_PAPER)
+@register_classifier(_resnet, **CIFAR_PAPER, figures=[
+    figure("trainable parameters", 269_722, "Section 4.2 (0.27M; option-A shortcuts)")])
 def resnet20(**kwargs):
-    """ResNet-20 for CIFAR-10 (He et al. 2016, section 4.2): 0.27M parameters."""
+    """ResNet-20 for CIFAR-10 (He et al. 2016, section 4.2)."""
     return _resnet("resnet20", **kwargs)
 
 
-@register_classifier(_resnet, **CIFAR_PAPER)
+@register_classifier(_resnet, **CIFAR_PAPER, figures=[
+    figure("trainable parameters", 853_018, "Section 4.2 (0.85M)")])
 def resnet56(**kwargs):
-    """ResNet-56 for CIFAR-10 (He et al. 2016, section 4.2): 0.85M parameters."""
+    """ResNet-56 for CIFAR-10 (He et al. 2016, section 4.2)."""
     return _resnet("resnet56", **kwargs)
 
 
-@register_classifier(_resnet, **CIFAR_PAPER)
+@register_classifier(_resnet, **CIFAR_PAPER, figures=[
+    figure("trainable parameters", 1_727_962, "Section 4.2 (1.7M)")])
 def resnet110(**kwargs):
-    """ResNet-110 for CIFAR-10 (He et al. 2016, section 4.2): 1.7M parameters."""
+    """ResNet-110 for CIFAR-10 (He et al. 2016, section 4.2)."""
     return _resnet("resnet110", **kwargs)

@@ -31,6 +31,7 @@ import keras
 from keras import layers
 
 from garden.models._classifier import classifier, register_classifier
+from garden.models._registry import figure
 from garden.utils.checks import check_choice
 
 # (squeeze filters, expand filters of each of the 1x1 and 3x3 branches) of fire2..fire9.
@@ -112,14 +113,16 @@ def _squeezenet(variant, *, bypass=None, spec=None, **kwargs):
 
 
 @register_classifier(_squeezenet, **PAPER,
-                     small_kwargs={"input_shape": (35, 35, 3), "classes": 5})
+                     small_kwargs={"input_shape": (35, 35, 3), "classes": 5},
+                     figures=[figure("parameters", 1_248_424, "Table 1 (1,248,424)")])
 def squeezenet1_0(**kwargs):
-    """SqueezeNet v1.0, Table 1 of Iandola et al. 2016: 1,248,424 parameters."""
+    """SqueezeNet v1.0, Table 1 of Iandola et al. 2016."""
     return _squeezenet("squeezenet1_0", **kwargs)
 
 
 @register_classifier(_squeezenet, **PAPER,
-                     small_kwargs={"input_shape": (32, 32, 3), "classes": 5})
+                     small_kwargs={"input_shape": (32, 32, 3), "classes": 5},
+                     figures=[figure("parameters", 1_235_496, "torchvision's squeezenet1_1")])
 def squeezenet1_1(**kwargs):
-    """SqueezeNet v1.1 (Iandola et al.): 1,235,496 parameters, 2.4x less computation than v1.0."""
+    """SqueezeNet v1.1 (Iandola et al.): 2.4x less computation than v1.0."""
     return _squeezenet("squeezenet1_1", **kwargs)

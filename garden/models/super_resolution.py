@@ -19,7 +19,7 @@ from keras import layers
 from garden.layers import SubPixelConv2D
 from garden.models._classifier import image_input
 from garden.utils.checks import check_int, check_ints
-from garden.models._registry import register_model
+from garden.models._registry import figure, register_model
 
 # Filter sizes f1-f2-f3 of the SRCNN variants in the paper (Section 4.3.2); n1 = 64, n2 = 32.
 SRCNN_KERNELS = {"9-1-5": (9, 1, 5), "9-3-5": (9, 3, 5), "9-5-5": (9, 5, 5)}
@@ -87,6 +87,7 @@ def srcnn(
     input_shape=(17, 17, 1),
     task="super-resolution",
     small_kwargs={"input_shape": (8, 8, 1), "scale": 2, "filters": (8, 4)},
+    figures=[figure("parameters", 22_729, "Section 3's layers (5x5x64, 3x3x32, 3x3xr^2) at r = 3")],
 )
 def espcn(
     scale=3,

@@ -23,7 +23,7 @@ import keras
 from keras import layers
 
 from garden.models._classifier import image_input
-from garden.models._registry import register_model
+from garden.models._registry import figure, register_model
 from garden.utils.checks import check_int
 
 PAPER = dict(
@@ -53,7 +53,8 @@ def _output(x, channels=3):
 
 
 @register_model(**PAPER, input_shape=(256, 256, 3), task="image-transformation",
-                small_kwargs={"input_shape": (16, 16, 3), "filters": 4, "residual_blocks": 1})
+                small_kwargs={"input_shape": (16, 16, 3), "filters": 4, "residual_blocks": 1},
+                figures=[figure("parameters", 1_679_235, "the supplementary's style-transfer layers (no count stated)")])
 def transform_net(filters=32, residual_blocks=5, input_shape=None, input_tensor=None,
                   name="transform_net"):
     """The style-transfer network (Johnson et al. 2016): images in [0, 1] to images in [0, 1]

@@ -22,7 +22,7 @@ import keras
 from keras import layers
 
 from garden.models._classifier import image_input
-from garden.models._registry import register_model
+from garden.models._registry import figure, register_model
 from garden.utils.checks import check_choice, check_int, check_rate
 
 PADDINGS = ("valid", "same")
@@ -81,6 +81,8 @@ def _double_conv(x, filters, padding, name):
     input_shape=(572, 572, 1),
     task="segmentation",
     small_kwargs={"input_shape": (44, 44, 1), "classes": 3, "filters": 4, "depth": 3},
+    figures=[figure("output shape", (388, 388, 2), "Figure 1 (572x572 -> 388x388)"),
+             figure("parameters", 31_030_658, "Figure 1's layers (the paper states no count)")],
 )
 def unet(input_shape=None, classes=2, padding="valid", filters=64, depth=5, dropout=0.5,
          input_tensor=None, name="unet"):

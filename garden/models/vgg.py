@@ -24,6 +24,7 @@ Example:
 from keras import layers
 
 from garden.models._classifier import classifier, dense_top, register_classifier
+from garden.models._registry import figure
 
 BASE = dict(filters=(64, 128, 256, 512, 512), fc_units=4096, batch_norm=False)
 # Convolutions in each of the five blocks, per configuration of Table 1.
@@ -77,51 +78,59 @@ def _vgg(variant, *, spec=None, **kwargs):
                       min_size=32, **kwargs)
 
 
-@register_classifier(_vgg, **PAPER)
+@register_classifier(_vgg, **PAPER, figures=[
+    figure("parameters", 132_863_336, "Table 2 (133M); torchvision's vgg11")])
 def vgg11(**kwargs):
-    """VGG-11, configuration A (Simonyan & Zisserman 2014): 132,863,336 parameters."""
+    """VGG-11, configuration A (Simonyan & Zisserman 2014)."""
     return _vgg("vgg11", **kwargs)
 
 
-@register_classifier(_vgg, **PAPER)
+@register_classifier(_vgg, **PAPER, figures=[
+    figure("parameters", 133_047_848, "Table 2 (133M); torchvision's vgg13")])
 def vgg13(**kwargs):
-    """VGG-13, configuration B (Simonyan & Zisserman 2014): 133,047,848 parameters."""
+    """VGG-13, configuration B (Simonyan & Zisserman 2014)."""
     return _vgg("vgg13", **kwargs)
 
 
-@register_classifier(_vgg, keras_application="VGG16", **PAPER)
+@register_classifier(_vgg, keras_application="VGG16", **PAPER, figures=[
+    figure("parameters", 138_357_544, "Table 2 (138M); keras.applications.VGG16")])
 def vgg16(**kwargs):
-    """VGG-16, configuration D (Simonyan & Zisserman 2014): 138,357,544 parameters; loads
+    """VGG-16, configuration D (Simonyan & Zisserman 2014); loads
     keras.applications.VGG16's weights."""
     return _vgg("vgg16", **kwargs)
 
 
-@register_classifier(_vgg, keras_application="VGG19", **PAPER)
+@register_classifier(_vgg, keras_application="VGG19", **PAPER, figures=[
+    figure("parameters", 143_667_240, "Table 2 (144M); keras.applications.VGG19")])
 def vgg19(**kwargs):
-    """VGG-19, configuration E (Simonyan & Zisserman 2014): 143,667,240 parameters; loads
+    """VGG-19, configuration E (Simonyan & Zisserman 2014); loads
     keras.applications.VGG19's weights."""
     return _vgg("vgg19", **kwargs)
 
 
-@register_classifier(_vgg, **PAPER)
+@register_classifier(_vgg, **PAPER, figures=[
+    figure("trainable parameters", 132_868_840, "torchvision's vgg11_bn")])
 def vgg11_bn(**kwargs):
     """VGG-11 (configuration A) with batch normalization after every convolution."""
     return _vgg("vgg11_bn", **kwargs)
 
 
-@register_classifier(_vgg, **PAPER)
+@register_classifier(_vgg, **PAPER, figures=[
+    figure("trainable parameters", 133_053_736, "torchvision's vgg13_bn")])
 def vgg13_bn(**kwargs):
     """VGG-13 (configuration B) with batch normalization after every convolution."""
     return _vgg("vgg13_bn", **kwargs)
 
 
-@register_classifier(_vgg, **PAPER)
+@register_classifier(_vgg, **PAPER, figures=[
+    figure("trainable parameters", 138_365_992, "torchvision's vgg16_bn")])
 def vgg16_bn(**kwargs):
     """VGG-16 (configuration D) with batch normalization after every convolution."""
     return _vgg("vgg16_bn", **kwargs)
 
 
-@register_classifier(_vgg, **PAPER)
+@register_classifier(_vgg, **PAPER, figures=[
+    figure("trainable parameters", 143_678_248, "torchvision's vgg19_bn")])
 def vgg19_bn(**kwargs):
     """VGG-19 (configuration E) with batch normalization after every convolution."""
     return _vgg("vgg19_bn", **kwargs)

@@ -23,7 +23,7 @@ from keras import layers
 
 from garden.data.audio import PATCH
 from garden.models._classifier import image_input
-from garden.models._registry import register_model
+from garden.models._registry import figure, register_model
 from garden.utils.checks import check_int, check_rate
 
 DEPTH = 6
@@ -36,6 +36,7 @@ DEPTH = 6
     input_shape=(*PATCH, 1),
     task="source-separation",
     small_kwargs={"input_shape": (64, 64, 1), "filters": 2},
+    figures=[figure("parameters", 9_826_321, "Section 3's layers (the paper states no count)")],
 )
 def voice_unet(filters=16, dropout=0.5, input_shape=None, input_tensor=None, name="voice_unet"):
     """The singing-voice U-Net (Jansson et al. 2017): a magnitude patch to the masked

@@ -78,8 +78,8 @@ def build_data(recipe, seed):
         name, "train", seed=seed, transforms=transforms["transforms"],
         batch_transforms=transforms["batch_transforms"], **cfg,
     )
-    test = garden_data.load(name, "test", shuffle=False, seed=seed,
-                            transforms=transforms["test_transforms"], **cfg)
+    test = garden_data.load(name, "test", seed=seed, transforms=transforms["test_transforms"],
+                            **{**cfg, "shuffle": False})
     return train, test
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import keras
 
 from garden import export as garden_export
-from garden.recipes import build, results, schema
+from garden.recipes import build, distribute, results, schema
+from garden.recipes.distribute import LOCAL
 from garden.recipes.procedures import procedure
 from garden.utils.files import atomic_path, write_text
 
@@ -175,8 +176,12 @@ def _total_epochs(recipe):
     return sum(epochs) if isinstance(epochs, list) else epochs
 
 
-def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_models", fresh=False):
+def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_models", fresh=False,
+              engine=LOCAL):
     """Trains one variant with one seed and returns its results (reused if already finished).
+
+    Under a strategy (`engine`, from `distribute.start`; call this in its scope, as `train`
+    does) a non-chief worker reads the chief's run directory and writes to its scratch one.
 
     Raises:
         ValueError: the run directory holds a run of another recipe (and `fresh` is False).
@@ -185,6 +190,11 @@ def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_model
     label = f"[{recipe['name']}/{variant}/seed{seed}]"
     run_dir = Path(runs_dir) / recipe["name"] / variant / f"seed{seed}"
     key = recipe_key(recipe, seed)
+    if not engine.is_chief:  # reads the chief's run directory, writes a mirror of it
+        if not fresh and (run_dir / "result.json").exists():
+            return json.loads((run_dir / "result.json").read_text())
+        run_dir = distribute.worker_dir(engine, run_dir, runs_dir, resume=not fresh)
+        runs_dir, export_dir = engine.scratch / "runs", engine.scratch / "saved_models"
     if fresh and run_dir.exists():
         shutil.rmtree(run_dir)
     if run_dir.exists():
@@ -198,6 +208,9 @@ def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_model
     spec = recipe.get("train", {}).get("procedure", schema.DEFAULT_PROCEDURE)
     try:
         model, train_data, test_data = build.build_training(recipe, seed)
+        if engine.strategy:
+            train_data, test_data = (distribute.pipeline(data, engine.replicas)
+                                     for data in (train_data, test_data))
         run = Run(
             recipe=recipe, variant=variant, seed=seed, model=model, train_data=train_data,
             test_data=test_data, run_dir=run_dir,
@@ -209,6 +222,8 @@ def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_model
             options=schema.procedure_options(recipe.get("train", {})),
         )
         print(f"{label} {model.name}: {model.count_params():,} parameters, {run.epochs} epochs")
+        if engine.strategy:
+            print(f"{label} {distribute.describe(recipe)}")
         start = time.perf_counter()
         try:
             scores = _scores(spec, schema.load_procedure(spec)(run))
@@ -248,21 +263,41 @@ def train_one(recipe, variant, seed, *, runs_dir="runs", export_dir="saved_model
 def train(recipe, *, runs_dir="runs", export_dir="saved_models", fresh=False):
     """Runs every variant of a recipe (a path, a bundled recipe's name, or a dict) for every
     seed; prints and returns `{"name", "claim", "results": [...], "table": str}` and writes
-    `runs/NAME/results.json`. The whole recipe is validated before anything trains."""
+    `runs/NAME/results.json`. The whole recipe is validated before anything trains.
+
+    A recipe with a `[distribute]` section trains under its strategy (started first: a
+    multi-worker strategy must start before any TensorFlow operation), with the global batch and
+    scaled rates of `distribute.resolve`; only the chief writes `runs_dir` and `export_dir`."""
+    source = "recipe"
     if isinstance(recipe, dict):
-        recipe = schema.validate_recipe(copy.deepcopy(recipe))
+        recipe = copy.deepcopy(recipe)
     else:
-        recipe = schema.load_recipe(recipe)
-    run_results = [
-        train_one(variant_recipe, variant, seed, runs_dir=runs_dir, export_dir=export_dir,
-                  fresh=fresh)
-        for variant, variant_recipe in schema.variants(recipe)
-        for seed in recipe["seeds"]
-    ]
+        recipe, source = schema.read_recipe(recipe)
+    engine = LOCAL
+    if isinstance(recipe.get("distribute"), dict):
+        try:
+            engine = distribute.start(recipe["distribute"])
+        except ValueError as e:
+            raise ValueError(f"{source}: {e}") from None
+    recipe = schema.validate_recipe(recipe, source=source)
+    planned = [(variant, distribute.resolve(variant_recipe, engine) if engine.strategy
+                else variant_recipe) for variant, variant_recipe in schema.variants(recipe)]
+    try:
+        with engine.scope():
+            run_results = [
+                train_one(variant_recipe, variant, seed, runs_dir=runs_dir,
+                          export_dir=export_dir, fresh=fresh, engine=engine)
+                for variant, variant_recipe in planned
+                for seed in recipe["seeds"]
+            ]
+    finally:
+        distribute.finish(engine)
     table = results.format_table(results.summarize(run_results))
     print(f"\n{recipe['name']}" + (f": {recipe['claim']}" if recipe.get("claim") else ""))
     print(table)
     summary = {"name": recipe["name"], "claim": recipe.get("claim", ""), "results": run_results,
                "table": table}
-    write_text(Path(runs_dir) / recipe["name"] / "results.json", json.dumps(summary, indent=2))
+    if engine.is_chief:
+        write_text(Path(runs_dir) / recipe["name"] / "results.json",
+                   json.dumps(summary, indent=2))
     return summary

@@ -17,7 +17,7 @@ from pathlib import Path
 from garden import models
 from garden.data import _registry as data_registry
 from garden.data import _sources as data_sources
-from garden.recipes import build
+from garden.recipes import build, distribute
 from garden.recipes.procedures import REQUIRED
 from garden.utils.checks import check_bool, check_choice, check_int, check_ints
 
@@ -31,6 +31,7 @@ SECTIONS = {
     "data": dict,
     "train": dict,
     "export": dict,
+    "distribute": dict,
     "variants": dict,
 }
 TRAIN_KEYS = (
@@ -71,6 +72,13 @@ def bundled_recipes():
 def load_recipe(path):
     """Reads and validates a recipe file, or a bundled recipe by name (e.g.
     "mobilenet_v1_digits"); the name defaults to the file's stem."""
+    recipe, source = read_recipe(path)
+    return validate_recipe(recipe, source=source)
+
+
+def read_recipe(path):
+    """`(recipe, source)`: a recipe file or bundled recipe parsed, not yet validated (no
+    TensorFlow operation runs, so a multi-worker strategy can start next)."""
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"recipe {str(path)!r} is a directory: give a .toml file")
@@ -87,7 +95,7 @@ def load_recipe(path):
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"recipe {source!r} is not valid TOML: {e}") from None
     recipe.setdefault("name", path.stem)
-    return validate_recipe(recipe, source=source)
+    return recipe, source
 
 
 def _merge(base, override):
@@ -122,6 +130,14 @@ def validate_recipe(recipe, source="recipe"):
     for name, override in recipe.get("variants", {}).items():
         if not isinstance(override, dict):
             raise ValueError(f"{source}: [variants.{name}] must be a table")
+        if "distribute" in override:
+            raise ValueError(f"{source}: [variants.{name}] sets distribute: a process trains "
+                             "under one strategy, so [distribute] applies to the whole recipe")
+    if "distribute" in recipe:
+        try:
+            distribute.check(recipe["distribute"])
+        except ValueError as e:
+            raise ValueError(f"{source}: {e}") from None
     for name, variant in variants(recipe):
         where = source if name == "default" else f"{source} [variant {name}]"
         _check_sections(variant, where)

@@ -59,7 +59,7 @@ def keyboard_oov(run):
     recovered), the same scores of the untrained model (`untrained_*`), and the final test
     loss on every pool word."""
     o = run.options
-    max_length = run.recipe["model"].get("max_length", 12)
+    max_length = run.recipe["model"]["sequence_length"]
     vocabulary, pool, freq = oov_words.word_lists(o["vocabulary_size"], o["pool_size"],
                                                   max_length)
     data = [oov_words.encode(words, max_length) for words in oov_words.client_words(
