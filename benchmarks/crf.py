@@ -18,7 +18,6 @@ with the same argmax label, median, min and max over the images. Prints the rows
 import json
 import statistics
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -26,6 +25,7 @@ import skimage.data
 import skimage.transform
 from threadpoolctl import threadpool_limits
 
+from benchmarks import _timing
 from garden.tools import DenseCRF
 from garden.utils.files import write_text
 
@@ -35,27 +35,8 @@ DENSE = {"size": 64, "labels": 21, "iterations": 10, "repeats": 2, "images": IMA
 TINY = {"size": 32, "labels": 5, "iterations": 3, "repeats": 2, "images": IMAGES[:1]}
 
 
-def interleaved(functions, repeats):
-    """Seconds per call of each of `functions` (name -> no-argument callable), called in turn
-    (A B A B ...) `repeats` times after one warm-up call each; also returns the last results."""
-    seconds = {name: [] for name in functions}
-    results = {name: function() for name, function in functions.items()}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            results[name] = function()
-            seconds[name].append(time.perf_counter() - start)
-    return seconds, results
-
-
 def summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
-def row(name, values, unit, detail):
-    """A row of the bench table: the median of `values` as the ratio, with min and max."""
-    return {"benchmark": "crf", "row": name, "ratio": statistics.median(values),
-            "min": min(values), "max": max(values), "unit": unit, "detail": detail}
 
 
 def scene(name, size, labels, seed=0):
@@ -92,11 +73,11 @@ def compare(peer_name, peer, config):
     for name in config["images"]:
         image, probabilities = scene(name, config["size"], config["labels"])
         scaled = image / 255.0  # garden's colour scale is for images in [0, 1]
-        seconds, results = interleaved({
-            "garden": lambda: crf(probabilities, scaled, config["iterations"]),
-            "peer": lambda: peer(image, probabilities),
-        }, config["repeats"])
-        ratios += [a / b for a, b in zip(seconds["garden"], seconds["peer"])]
+        calls = {"garden": lambda: crf(probabilities, scaled, config["iterations"]),
+                 "peer": lambda: peer(image, probabilities)}
+        results = {name: call() for name, call in calls.items()}  # the warm-up, compared below
+        seconds = _timing.interleave(calls, repeats=config["repeats"], warmup=0)
+        ratios += _timing.ratios(seconds, "garden", "peer")
         garden_seconds += seconds["garden"]
         peer_seconds += seconds["peer"]
         agreements.append(float(np.mean(
@@ -105,8 +86,10 @@ def compare(peer_name, peer, config):
     detail = {"size": size, "labels": config["labels"], "iterations": config["iterations"],
               "images": list(config["images"]), "repeats": config["repeats"], "threads": 1,
               "garden_seconds": summary(garden_seconds), "peer_seconds": summary(peer_seconds)}
-    return [row(f"lattice / {peer_name} time, {size}", ratios, "time ratio", detail),
-            row(f"lattice = {peer_name} labels, {size}", agreements, "agreement", detail)]
+    return [_timing.row("crf", f"lattice / {peer_name} time, {size}", ratios, "time ratio",
+                        **detail),
+            _timing.row("crf", f"lattice = {peer_name} labels, {size}", agreements, "agreement",
+                        **detail)]
 
 
 def rows(tiny: bool = False) -> list[dict]:
@@ -131,10 +114,7 @@ def rows(tiny: bool = False) -> list[dict]:
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     result = rows(tiny="--tiny" in argv)
-    print("| row | ratio (median) | min | max | unit |\n|---|---|---|---|---|")
-    for line in result:
-        print(f"| {line['row']} | {line['ratio']:.4g} | {line['min']:.4g} | {line['max']:.4g} "
-              f"| {line['unit']} |")
+    print(_timing.format_table(result))
     for line in result[::2]:
         garden, peer = line["detail"]["garden_seconds"], line["detail"]["peer_seconds"]
         print(f"{line['row']}: garden {garden['median']:.3f} s, peer {peer['median']:.3f} s "
