@@ -54,3 +54,16 @@ def test_width_turns_w18_into_w32_and_back():
     # The official W18 and W32 differ only in their branch widths (about 10 s per build).
     assert trainable_parameters(models.hrnet_w18(width=32, input_shape=(32, 32, 3))) == 41_232_680
     assert trainable_parameters(models.hrnet_w32(width=18, input_shape=(32, 32, 3))) == 21_299_004
+
+
+def test_segmentation_recipe_compares_at_a_similar_parameter_budget():
+    from garden import recipes
+    from garden.recipes.build import build_model
+
+    counts = {}
+    for name, variant in recipes.variants(recipes.load_recipe("segmentation_shapes")):
+        model = build_model(variant)
+        assert model.output_shape == (None, 64, 64, 4)
+        counts[name] = trainable_parameters(model)
+    assert set(counts) == {"hrnet", "unet", "deeplab"}
+    assert max(counts.values()) < 1.2 * min(counts.values())
