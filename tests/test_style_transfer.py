@@ -56,3 +56,14 @@ def test_style_transfer_procedure_compares_with_the_initial_weights(tiny_recipe,
     assert result["heldout_content_loss_untrained"] > 0
     assert result["heldout_style_loss_photograph"] > 0
     assert (tmp_path / "tiny" / "default" / "seed0" / "stylised.png").exists()
+
+
+def test_evaluate_size_not_a_multiple_of_4_is_named(tiny_recipe, tmp_path):
+    recipe = tiny_recipe(
+        model={"name": "transform_net", "filters": 4, "residual_blocks": 1,
+               "input_shape": [16, 16, 3]},
+        data={"name": "photo_crops", "crop_size": 16, "stride": 48, "short_side": 32},
+        train={"procedure": "garden.recipes.procedures.style_transfer:style_transfer_procedure",
+               "loss": "mse", "metrics": [], "options": {"evaluate_size": 30}})
+    with pytest.raises(ValueError, match="evaluate_size=30"):
+        recipes.train(recipe, runs_dir=tmp_path)

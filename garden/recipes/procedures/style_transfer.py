@@ -81,6 +81,9 @@ def style_transfer_procedure(run):
     weights) and, for style, of the photograph itself; writes `stylised.png`. The saved model
     is compiled without a loss."""
     options = run.options
+    if options["evaluate_size"] % 4:
+        raise ValueError(f"evaluate_size={options['evaluate_size']!r} is not allowed: use a "
+                         "multiple of 4 (the network's two stride-2 convolutions).")
     style = resized_photograph(options["style"], options["style_size"])
     losses = StyleTransferLosses(style, options["content_weight"], options["style_weight"],
                                  options["tv_weight"])
