@@ -28,3 +28,42 @@ def test_layer_names_map_to_the_official_modules():
             "transition4_branch3_conv", "stage3_module1_branch2_block2_2_conv",
             "stage4_module1_fuse0_3_conv", "stage4_module1_fuse3_0_down2_conv",
             "incre3_block1_3_conv", "downsamp2_conv", "final_conv", "predictions"} <= names
+
+
+def test_width_sets_the_branch_widths_only():
+    model = models.get_entry("hrnet_w18_small").tiny(
+        width=3, head="segmentation", classes=4, input_shape=(32, 32, 3),
+        classifier_activation=None)
+    assert [model.get_layer(f"stage4_module1_fuse{i}_out").output.shape[-1]
+            for i in range(4)] == [3, 6, 12, 24]
+    assert model.get_layer("seg_concat").output.shape[-1] == 3 * 15
+    assert model.get_layer("stem2_conv").output.shape[-1] == 64  # the stem is not scaled
+
+
+def test_bad_width_is_named():
+    with pytest.raises(ValueError, match="width=0"):
+        models.hrnet_w18_small(width=0)
+
+
+def trainable_parameters(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+@pytest.mark.slow
+def test_width_turns_w18_into_w32_and_back():
+    # The official W18 and W32 differ only in their branch widths (about 10 s per build).
+    assert trainable_parameters(models.hrnet_w18(width=32, input_shape=(32, 32, 3))) == 41_232_680
+    assert trainable_parameters(models.hrnet_w32(width=18, input_shape=(32, 32, 3))) == 21_299_004
+
+
+def test_segmentation_recipe_compares_at_a_similar_parameter_budget():
+    from garden import recipes
+    from garden.recipes.build import build_model
+
+    counts = {}
+    for name, variant in recipes.variants(recipes.load_recipe("segmentation_shapes")):
+        model = build_model(variant)
+        assert model.output_shape == (None, 64, 64, 4)
+        counts[name] = trainable_parameters(model)
+    assert set(counts) == {"hrnet", "unet", "deeplab"}
+    assert max(counts.values()) < 1.2 * min(counts.values())

@@ -24,6 +24,13 @@ def crf_raises_miou(results):
         assert results[variant]["test_miou_crf"] > results[variant]["test_miou"]
 
 
+def style_learned(results):
+    scores = results["default"]
+    assert scores["heldout_style_loss_trained"] < scores["heldout_style_loss_untrained"] / 10
+    assert scores["heldout_style_loss_trained"] < scores["heldout_style_loss_photograph"]
+    assert scores["heldout_content_loss_trained"] <= scores["heldout_content_loss_untrained"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "recipe, claim",
@@ -32,6 +39,7 @@ def crf_raises_miou(results):
         ("capsnet_digits", capsnet_at_least_as_good_as_cnn),
         ("super_resolution_x3", both_beat_bicubic),
         ("deeplab_shapes", crf_raises_miou),
+        ("style_transfer_photographs", style_learned),
     ],
 )
 def test_recipe_reproduces_its_claim(recipe, claim, tmp_path, monkeypatch):

@@ -33,7 +33,8 @@ from garden.data.segmentation import crop_to_output, unet_weight_map
 from garden.data.text import char_encode, char_windows, python_docs
 
 # Generated datasets, registered on import.
-from garden.data import audio, distorted_digits, oov_words, ring, shapes, sr_patches  # noqa: E402, F401
+from garden.data import (  # noqa: E402, F401
+    audio, distorted_digits, oov_words, photo_crops, ring, shapes, sr_patches)
 
 __all__ = [
     "CorruptShardError",

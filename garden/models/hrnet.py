@@ -10,7 +10,10 @@ resolution (1/8, 1/16, 1/32; a stride-2 3x3 convolution of the lowest branch) an
 "modules": basic blocks on every branch, then a fusion where every output branch sums all
 branches, brought to its resolution by strided 3x3 convolutions (down) or a 1x1 convolution and
 nearest upsampling (up). The variants are data in `HRNETS` (the official configurations
-`w18_small` v1, `w18`, `w32`: modules, blocks and widths per stage).
+`w18_small` v1, `w18`, `w32`: modules, blocks and widths per stage). The W of HRNet-W18/W32 is
+the width C of the highest-resolution branch (branches C, 2C, 4C, 8C); the builders' `width`
+argument sets it, as the official W18 and W32 differ only there (stem, stage 1 and the
+classification head are the same for both), so `hrnet_w18(width=32)` is HRNet-W32's network.
 
 Heads: `head="classification"` is HRNetV2-W*-C's: each branch goes through a bottleneck block
 to 128, 256, 512 and 1024 channels, the branches are combined from high to low resolution by
@@ -37,7 +40,7 @@ from keras import layers
 
 from garden.models._classifier import classifier, register_classifier
 from garden.models._registry import figure
-from garden.utils.checks import check_choice
+from garden.utils.checks import check_choice, check_int
 
 # stage: (modules, blocks per branch, channels per branch); stage 1 is bottleneck blocks.
 HRNETS = {
@@ -175,17 +178,25 @@ def _segmentation_top(input_size):
     return top
 
 
-def _hrnet(variant, *, head="classification", spec=None, keras_application=None, **kwargs):
+def _hrnet(variant, *, head="classification", width=None, spec=None, keras_application=None,
+           **kwargs):
     """Builds the HRNetV2 `variant` of `HRNETS`, whose entries `spec` replaces.
 
     Args:
         head: "classification" (HRNetV2-W*-C's head: a vector of class scores) or
             "segmentation" (per-pixel class scores at the input size; use
             `classifier_activation=None` for logits). Defaults to "classification".
+        width: int. Channels C of the highest-resolution branch; the branches of stages 2-4
+            get C, 2C, 4C, 8C, everything else stays the variant's. Defaults to None, the
+            variant's own (16 for w18_small, 18, 32).
     """
     check_choice("head", head, HEADS)
     spec = {"head_channels": HEAD_CHANNELS, "final_channels": FINAL_CHANNELS,
             **HRNETS[variant], **(spec or {})}
+    if width is not None:
+        check_int("width", width)
+        spec["stages"] = tuple((modules, blocks, tuple(width * 2 ** i for i in range(len(c))))
+                               for modules, blocks, c in spec["stages"])
     input_shape = kwargs.get("input_shape") or (224, 224, 3)
     top = (_classification_top(spec) if head == "classification"
            else _segmentation_top(input_shape[0]))
@@ -201,19 +212,19 @@ def _hrnet(variant, *, head="classification", spec=None, keras_application=None,
     figure("output shape", (14, 14, 64), "Section 3", layer="stage4_module1_fuse2_out"),
     figure("output shape", (7, 7, 128), "Section 3", layer="stage4_module1_fuse3_out")])
 def hrnet_w18_small(**kwargs):
-    """HRNetV2-W18-Small-v1-C (Wang et al. 2019)."""
+    """HRNetV2-W18-Small-v1-C (Wang et al. 2019); `width` (default 16) sets its branch widths."""
     return _hrnet("hrnet_w18_small", **kwargs)
 
 
 @register_classifier(_hrnet, **PAPER, figures=[
     figure("trainable parameters", 21_299_004, "timm's hrnet_w18 (21.30M)")])
 def hrnet_w18(**kwargs):
-    """HRNetV2-W18-C (Wang et al. 2019)."""
+    """HRNetV2-W18-C (Wang et al. 2019); `width` (default 18) sets its branch widths."""
     return _hrnet("hrnet_w18", **kwargs)
 
 
 @register_classifier(_hrnet, **PAPER, figures=[
     figure("trainable parameters", 41_232_680, "timm's hrnet_w32 (41.23M)")])
 def hrnet_w32(**kwargs):
-    """HRNetV2-W32-C (Wang et al. 2019)."""
+    """HRNetV2-W32-C (Wang et al. 2019); `width` (default 32) sets its branch widths."""
     return _hrnet("hrnet_w32", **kwargs)
