@@ -107,3 +107,9 @@ def test_separate_with_a_perfect_mask_recovers_the_vocal():
     scores = separation_scores(np.stack([vocal, mixture - vocal]), np.stack([estimate, rest]),
                                mixture)
     assert scores["nsdr_0"] > 5 and scores["nsdr_1"] > 5
+
+
+def test_the_default_input_is_the_audio_pipelines_patch():
+    from garden.data import audio
+
+    assert models.get_entry("voice_unet").input_shape == (*audio.PATCH, 1)

@@ -21,12 +21,16 @@ Layer names: `enc{i}_{conv,bn,lrelu}`, `dec{i}_{deconv,bn,relu,dropout,concat}`,
 import keras
 from keras import layers
 
-from garden.data.audio import PATCH
 from garden.models._classifier import image_input
 from garden.models._registry import figure, register_model
 from garden.utils.checks import check_int, check_rate
 
 DEPTH = 6
+
+
+# The paper's input: 512 frequency bins x 128 frames of magnitude spectrogram (garden.data.audio's
+# PATCH; a test ties the two). Not imported from garden.data, which loads TensorFlow.
+PATCH = (512, 128)
 
 
 @register_model(
