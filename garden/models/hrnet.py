@@ -205,7 +205,7 @@ def _hrnet(variant, *, head="classification", width=None, spec=None, keras_appli
 
 
 @register_classifier(_hrnet, **PAPER, figures=[
-    figure("trainable parameters", 13_187_464, "timm's hrnet_w18_small (13.19M)"),
+    figure("trainable parameters", 13_187_464, "timm's hrnet_w18_small (exact)"),
     # Section 3: four parallel branches at 1/4 to 1/32 of the input, channels C, 2C, 4C, 8C.
     figure("output shape", (56, 56, 16), "Section 3", layer="stage4_module1_fuse0_out"),
     figure("output shape", (28, 28, 32), "Section 3", layer="stage4_module1_fuse1_out"),
@@ -217,14 +217,14 @@ def hrnet_w18_small(**kwargs):
 
 
 @register_classifier(_hrnet, **PAPER, figures=[
-    figure("trainable parameters", 21_299_004, "timm's hrnet_w18 (21.30M)")])
+    figure("trainable parameters", 21_299_004, "timm's hrnet_w18 (exact)")])
 def hrnet_w18(**kwargs):
     """HRNetV2-W18-C (Wang et al. 2019); `width` (default 18) sets its branch widths."""
     return _hrnet("hrnet_w18", **kwargs)
 
 
 @register_classifier(_hrnet, **PAPER, figures=[
-    figure("trainable parameters", 41_232_680, "timm's hrnet_w32 (41.23M)")])
+    figure("trainable parameters", 41_232_680, "timm's hrnet_w32 (exact)")])
 def hrnet_w32(**kwargs):
     """HRNetV2-W32-C (Wang et al. 2019); `width` (default 32) sets its branch widths."""
     return _hrnet("hrnet_w32", **kwargs)
