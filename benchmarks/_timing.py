@@ -6,6 +6,7 @@ seconds apart, under the same load) and quoted as the median with the min and ma
 repetitions, so a burst of load from another process moves the spread, not the median.
 """
 
+import argparse
 import statistics
 import time
 
@@ -49,3 +50,13 @@ def format_table(rows):
         lines.append(f"| {r['benchmark']} | {r['row']} | {r['ratio']:.3g} | {r['min']:.3g} "
                      f"| {r['max']:.3g} | {r['unit']} |")
     return "\n".join(lines)
+
+
+def repeats_main(rows, doc, argv=None, repeats=5):
+    """The `main` of a benchmark whose one option is `--repeats`: runs `rows(repeats=...)`,
+    prints their table and returns them; `doc` is the module's docstring (the help text)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=repeats)
+    result = rows(repeats=parser.parse_args(argv).repeats)
+    print(format_table(result))
+    return result

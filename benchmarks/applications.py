@@ -9,7 +9,6 @@ same in-memory images, interleaved. The row is garden's images/s over keras.appl
 96x96 as in the issue, ResNet-50 and VGG-16 at 32x32 (their smallest input).
 """
 
-import argparse
 
 import keras
 import numpy as np
@@ -72,12 +71,7 @@ def rows(tiny=False, repeats=5):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args(argv)
-    result = rows(repeats=args.repeats)
-    print(_timing.format_table(result))
-    return result
+    return _timing.repeats_main(rows, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ epoch time from the pipeline over the epoch time from the arrays (1.0: the pipel
 nothing; the target is <= 1.05).
 """
 
-import argparse
 import tempfile
 
 import keras
@@ -55,12 +54,7 @@ def rows(tiny=False, repeats=5):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args(argv)
-    result = rows(repeats=args.repeats)
-    print(_timing.format_table(result))
-    return result
+    return _timing.repeats_main(rows, __doc__, argv)
 
 
 if __name__ == "__main__":

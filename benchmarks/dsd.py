@@ -62,9 +62,9 @@ def main(argv=None):
             results[label][metric] = (statistics.fmean(finals),
                                       statistics.stdev(finals) if len(finals) > 1 else 0.0)
     print(f"\ntest metrics over seeds {args.seeds} after {sum(args.epochs)} epochs (mean ± sd):")
-    for label, row in results.items():
-        print(f"  {label:15s} accuracy {row['accuracy'][0]:.4f} ± {row['accuracy'][1]:.4f}  "
-              f"loss {row['loss'][0]:.4f} ± {row['loss'][1]:.4f}")
+    for label, scores in results.items():
+        print(f"  {label:15s} accuracy {scores['accuracy'][0]:.4f} ± {scores['accuracy'][1]:.4f}  "
+              f"loss {scores['loss'][0]:.4f} ± {scores['loss'][1]:.4f}")
     write_text(out / "dsd.json", json.dumps({"config": vars(args), **results}, indent=2))
     return results
 

@@ -16,7 +16,6 @@ channel), and the biases (batch norm folded in) stay 32-bit. A 3x3 depthwise cha
 bytes of weights beside them, so a narrow MobileNet lands above 0.25.
 """
 
-import argparse
 import tempfile
 from pathlib import Path
 
@@ -119,12 +118,7 @@ def rows(tiny=False, repeats=5):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args(argv)
-    result = rows(repeats=args.repeats)
-    print(_timing.format_table(result))
-    return result
+    return _timing.repeats_main(rows, __doc__, argv)
 
 
 if __name__ == "__main__":

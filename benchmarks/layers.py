@@ -14,7 +14,6 @@ input and weights, interleaved, after checking that both compute the same values
 Each row is garden's time over the built-in's (above 1.2 would need a fix or a reason).
 """
 
-import argparse
 
 import keras
 import numpy as np
@@ -151,12 +150,7 @@ def rows(tiny=False, repeats=5):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args(argv)
-    result = rows(repeats=args.repeats)
-    print(_timing.format_table(result))
-    return result
+    return _timing.repeats_main(rows, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ Reference:
 
 import csv
 
-import keras
 import numpy as np
 from matplotlib.figure import Figure
 
