@@ -64,7 +64,7 @@ def run(names, tiny=False):
             found = module.rows(tiny=tiny)
             print(format_table(found), flush=True)
             rows.extend(found)
-        except ModuleNotFoundError as error:
+        except benchmarks.MissingOptional as error:
             skipped.append({"benchmark": name, "reason": str(error)})
             print(f"skipped {name}: {error}")
         seconds[name] = time.perf_counter() - start

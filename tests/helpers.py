@@ -1,7 +1,14 @@
 """Small utilities the tests share."""
 
+import importlib.util
+
 import keras
 import numpy as np
+import pytest
+
+# PyTorch is optional (the bench extra): the tests of the torch backend run where it is installed.
+requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                    reason="PyTorch is not installed (the bench extra has it)")
 
 
 def random_inputs(model, batch=2, seed=0, unknown=5):

@@ -4,7 +4,6 @@ in two subprocesses, which run `run_model_test` (forward, one fit step) on each.
 tier checks one model of every family (model module); `-m slow` checks the rest. The models with
 their own training step also train on PyTorch where it is installed (the bench extra)."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 
 from garden import models
-from tests.helpers import as_list, random_inputs
+from tests.helpers import as_list, random_inputs, requires_torch
 
 JAX_SCRIPT = textwrap.dedent(
     """
@@ -60,8 +59,7 @@ def test_every_other_model_matches_and_trains_on_jax(small_model, tmp_path):
     _check_on("jax", sorted(set(models.list_models()) - set(FAMILIES)), small_model, tmp_path)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                    reason="PyTorch is not installed (the bench extra has it)")
+@requires_torch
 def test_models_with_their_own_training_step_train_on_torch(small_model, tmp_path):
     names = [n for n in models.list_models() if models.trains_itself(small_model(n))]
     assert {"dcgan", "wgan", "vae", "nvae"} <= set(names)

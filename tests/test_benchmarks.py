@@ -8,6 +8,7 @@ import math
 
 import pytest
 
+from benchmarks import MissingOptional
 from benchmarks import __main__ as aggregator
 
 KEYS = {"benchmark", "row", "ratio", "min", "max", "unit", "detail"}
@@ -27,7 +28,7 @@ def check_rows(name, rows):
 def test_module_runs_tiny(name):
     try:
         rows = importlib.import_module(f"benchmarks.{name}").rows(tiny=True)
-    except ModuleNotFoundError as error:
+    except MissingOptional as error:  # only what `benchmarks.require` declares optional
         pytest.skip(f"optional dependency missing: {error}")
     check_rows(name, rows)
 
@@ -46,7 +47,7 @@ def test_aggregator_writes_bench_json(tmp_path):
 
 def test_missing_dependency_is_reported_as_skipped(tmp_path, monkeypatch):
     def missing(tiny=False):
-        raise ModuleNotFoundError("needs 'x': pip install x", name="x")
+        raise MissingOptional("needs 'x': pip install x", name="x")
 
     monkeypatch.setattr(importlib.import_module("benchmarks.landscape"), "rows", missing)
     out = tmp_path / "bench.json"
@@ -54,3 +55,12 @@ def test_missing_dependency_is_reported_as_skipped(tmp_path, monkeypatch):
     result = json.loads(out.read_text())
     assert result["rows"] == []
     assert result["skipped"] == [{"benchmark": "landscape", "reason": "needs 'x': pip install x"}]
+
+
+def test_a_missing_import_that_is_not_optional_stops_the_run(tmp_path, monkeypatch):
+    def broken(tiny=False):
+        import garden.no_such_module  # noqa: F401
+
+    monkeypatch.setattr(importlib.import_module("benchmarks.landscape"), "rows", broken)
+    with pytest.raises(ModuleNotFoundError, match="garden.no_such_module"):
+        aggregator.main(["--tiny", "--only", "landscape", "--out", str(tmp_path / "b.json")])

@@ -2,7 +2,6 @@
 penalty against a hand computation, the paper's optimizers, training steps on TensorFlow and JAX,
 `.keras` round trips of trained models and argument errors."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 
 from garden import models
 from garden.models.gan import GAN, gradient_penalty, mlp_discriminator, mlp_generator
+from tests.helpers import requires_torch
 
 SMALL = dict(latent_dim=8, data_shape=(16, 16, 1), filters=8, blocks=2, seed=0)
 
@@ -262,10 +262,8 @@ BACKEND_SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("backend", ["jax", "torch"])
+@pytest.mark.parametrize("backend", ["jax", pytest.param("torch", marks=requires_torch)])
 def test_training_on_jax_and_torch_clips_schedules_and_penalizes(backend):
-    if backend == "torch" and importlib.util.find_spec("torch") is None:
-        pytest.skip("PyTorch is not installed (the bench extra has it)")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu", PYTHONPATH=root,
                XLA_FLAGS="--xla_backend_optimization_level=0 "
