@@ -26,7 +26,7 @@ from keras import layers
 from garden.layers import LocalResponseNormalization
 from garden.models._classifier import classifier, dense_top, register_classifier
 from garden.models._registry import figure
-from garden.utils.checks import check_choice
+from garden.utils.checks import check_bool, check_choice
 
 KERNEL_SIZES = (11, 5, 3, 3, 3)
 VARIANTS = {
@@ -44,7 +44,7 @@ DROPOUT = 0.5
 TINY = dict(filters=(8, 16, 16, 16, 16), fc_units=32)
 
 
-def _alexnet(*, groups=1, spec=None, **kwargs):
+def _alexnet(*, groups=1, lrn=True, spec=None, **kwargs):
     """Builds AlexNet; `spec` replaces entries of `VARIANTS[groups]` (tiny test instances).
 
     Args:
@@ -53,8 +53,12 @@ def _alexnet(*, groups=1, spec=None, **kwargs):
             it). The input is at least 63x63 and 67x67 respectively, so that the last pooling
             has a 3x3 map; with the top, its size sets the first fully connected layer's.
             Defaults to 1.
+        lrn: bool. Whether the first two convolutions are followed by local response
+            normalization. False gives torchvision's `alexnet`, whose ImageNet weights load
+            into the single-stream network at 224x224. Defaults to True (the paper's).
     """
     check_choice("groups", groups, tuple(VARIANTS))
+    check_bool("lrn", lrn)
     spec = {**VARIANTS[groups], **(spec or {})}
 
     def features(x):
@@ -73,7 +77,7 @@ def _alexnet(*, groups=1, spec=None, **kwargs):
                 kernel_initializer="he_uniform",
                 name=f"conv{i}",
             )(x)
-            if i in (1, 2):
+            if lrn and i in (1, 2):
                 x = LocalResponseNormalization(name=f"lrn{i}")(x)
             if i in (1, 2, 5):
                 x = layers.MaxPooling2D(3, strides=2, name=f"pool{i}")(x)

@@ -23,8 +23,17 @@ The paper does not give its initialisation; the convolutions here are He-uniform
 With Keras' default (Glorot) the activations shrink over 100-fold through the network (it has no
 batch normalization) and training stalls.
 
-`batch_norm=True` gives the common batch-normalized variant (torchvision's): batch normalization
-after every convolution (which then has no bias) and no local response normalization.
+`batch_norm=True` gives the common batch-normalized variant: batch normalization after every
+convolution (which then has no bias) and no local response normalization.
+
+`variant="torchvision"` is torchvision's `googlenet`, whose ImageNet weights load into it: batch
+normalized, 3x3 convolutions in the "5x5" branch (a slip torchvision kept for its weights'
+sake), 2x2/2 max pooling before 5a, dropout 20%, and PyTorch's padding: the 7x7/2 convolution
+pads 3 pixels on every side and pooling rounds its output size up (ceil mode: one row and column
+of zeros at the bottom and right, the same as none on the non-negative maps after the ReLUs).
+Its weights expect inputs in [-1, 1] (torchvision's `transform_input` maps its mean/std input
+there). Its auxiliary classifiers pool adaptively to 4x4, which garden's 5x5/3 pooling equals
+in shape but not in value, so only the main classifier reproduces torchvision's outputs.
 """
 
 import functools
@@ -36,7 +45,7 @@ from garden.layers import LocalResponseNormalization
 from garden.models._classifier import classifier, register_classifier
 from garden.models._registry import figure
 from garden.utils import serializable
-from garden.utils.checks import check_bool, check_number
+from garden.utils.checks import check_bool, check_choice, check_number
 
 # Filters of each inception module (Table 1): #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5,
 # pool proj. A 3x3/2 max pooling precedes 4a and 5a.
@@ -52,9 +61,14 @@ INCEPTIONS = {
     "5b": (384, 192, 384, 48, 128, 128),
 }
 POOL_BEFORE = ("4a", "5a")
+# What torchvision's network changes: the "5x5" branch's kernel, the pooling before 5a, the
+# dropout, and PyTorch's padding (symmetric for the 7x7/2 convolution, ceil-mode pooling).
+VARIANTS = {
+    "paper": dict(branch3_kernel=5, pool5_size=3, dropout=0.4, torch_padding=False),
+    "torchvision": dict(branch3_kernel=3, pool5_size=2, dropout=0.2, torch_padding=True),
+}
 AUX_AFTER = ("4a", "4d")
 LRN = dict(n=5, k=1.0, alpha=1e-4 / 5, beta=0.75)
-DROPOUT = 0.4
 AUX_DROPOUT = 0.7
 AUX_LOSS_WEIGHT = 0.3
 # The auxiliary heads' 5x5 pooling needs a 5x5 map at 4a, whose stride is 16.
@@ -126,10 +140,10 @@ class GoogLeNet(keras.Model):
         return {**super().get_config(), "aux_loss_weight": self.aux_loss_weight}
 
 
-def _conv(x, filters, kernel, batch_norm, name, strides=1):
+def _conv(x, filters, kernel, batch_norm, name, strides=1, padding="same"):
     """He-initialised convolution with ReLU, batch-normalized (and then without bias) if asked."""
     x = layers.Conv2D(
-        filters, kernel, strides=strides, padding="same", use_bias=not batch_norm,
+        filters, kernel, strides=strides, padding=padding, use_bias=not batch_norm,
         kernel_initializer="he_uniform", name=name,
     )(x)
     if batch_norm:
@@ -137,14 +151,24 @@ def _conv(x, filters, kernel, batch_norm, name, strides=1):
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
-def _inception(x, filters, batch_norm, name):
-    """Inception module with dimension reductions (Figure 2b)."""
+def _max_pool(x, size, torch_padding, name):
+    """Max pooling of stride 2: "same" padding, or PyTorch's ceil mode (one row and column of
+    zeros at the bottom and right, then unpadded pooling) on a non-negative map."""
+    if not torch_padding:
+        return layers.MaxPooling2D(size, strides=2, padding="same", name=name)(x)
+    x = layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"{name}_pad")(x)
+    return layers.MaxPooling2D(size, strides=2, name=name)(x)
+
+
+def _inception(x, filters, batch_norm, branch3_kernel, name):
+    """Inception module with dimension reductions (Figure 2b); the "5x5" branch has kernels of
+    `branch3_kernel`."""
     n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj = filters
     branch1 = _conv(x, n1x1, 1, batch_norm, f"{name}_1x1")
     branch2 = _conv(x, n3x3_reduce, 1, batch_norm, f"{name}_3x3_reduce")
     branch2 = _conv(branch2, n3x3, 3, batch_norm, f"{name}_3x3")
     branch3 = _conv(x, n5x5_reduce, 1, batch_norm, f"{name}_5x5_reduce")
-    branch3 = _conv(branch3, n5x5, 5, batch_norm, f"{name}_5x5")
+    branch3 = _conv(branch3, n5x5, branch3_kernel, batch_norm, f"{name}_5x5")
     branch4 = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
     branch4 = _conv(branch4, pool_proj, 1, batch_norm, f"{name}_pool_proj")
     return layers.Concatenate(name=f"{name}_output")([branch1, branch2, branch3, branch4])
@@ -160,8 +184,8 @@ def _aux_head(x, classes, classifier_activation, batch_norm, name):
     return layers.Dense(classes, activation=classifier_activation, name=f"{name}_predictions")(x)
 
 
-def _googlenet(*, aux_heads=True, aux_loss_weight=AUX_LOSS_WEIGHT, batch_norm=False,
-               spec=None, **kwargs):
+def _googlenet(*, aux_heads=True, aux_loss_weight=AUX_LOSS_WEIGHT, batch_norm=None,
+               variant="paper", spec=None, **kwargs):
     """Builds GoogLeNet; `spec` may replace `inceptions` (tiny test instances).
 
     Args:
@@ -170,13 +194,26 @@ def _googlenet(*, aux_heads=True, aux_loss_weight=AUX_LOSS_WEIGHT, batch_norm=Fa
             is the main classifier's. Needs `include_top` and an input of at least 65x65.
             Defaults to True.
         aux_loss_weight: float. Weight of each auxiliary classifier's loss. Defaults to 0.3.
-        batch_norm: bool. Batch normalization after every convolution instead of bias and
-            local response normalization. Defaults to False (the paper's network).
+        batch_norm: None or bool. Batch normalization after every convolution instead of bias
+            and local response normalization. Defaults to None: the variant's (False for the
+            paper's network, True for torchvision's, which has no other).
+        variant: "paper" (Table 1) or "torchvision" (torchvision's `googlenet`, see the
+            module's note). Defaults to "paper".
     """
     check_bool("aux_heads", aux_heads)
     check_number("aux_loss_weight", aux_loss_weight, minimum=0)
+    check_choice("variant", variant, tuple(VARIANTS))
+    torchvision = variant == "torchvision"
+    if batch_norm is None:
+        batch_norm = torchvision
     check_bool("batch_norm", batch_norm)
-    inceptions = (spec or {}).get("inceptions", INCEPTIONS)
+    if torchvision and not batch_norm:
+        raise ValueError(
+            "batch_norm=False is not allowed with variant='torchvision': torchvision's "
+            "GoogLeNet is batch-normalized."
+        )
+    spec = {**VARIANTS[variant], **(spec or {})}
+    inceptions = spec.get("inceptions", INCEPTIONS)
     aux_heads = aux_heads and kwargs["include_top"]
     taps = []  # the outputs of 4a and 4d, which the auxiliary heads read
 
@@ -187,26 +224,31 @@ def _googlenet(*, aux_heads=True, aux_loss_weight=AUX_LOSS_WEIGHT, batch_norm=Fa
                 f"classifiers: use a fixed size of at least {AUX_MIN_SIZE}x{AUX_MIN_SIZE}, or "
                 "aux_heads=False."
             )
-        x = _conv(img, 64, 7, batch_norm, "conv1", strides=2)
-        x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
+        x = img
+        if spec["torch_padding"]:
+            x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
+        x = _conv(x, 64, 7, batch_norm, "conv1", strides=2,
+                  padding="valid" if spec["torch_padding"] else "same")
+        x = _max_pool(x, 3, spec["torch_padding"], "pool1")
         if not batch_norm:
             x = LocalResponseNormalization(**LRN, name="lrn1")(x)
         x = _conv(x, 64, 1, batch_norm, "conv2_reduce")
         x = _conv(x, 192, 3, batch_norm, "conv2")
         if not batch_norm:
             x = LocalResponseNormalization(**LRN, name="lrn2")(x)
-        x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
+        x = _max_pool(x, 3, spec["torch_padding"], "pool2")
         for module, filters in inceptions.items():
             if module in POOL_BEFORE:
-                x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{module[0]}")(x)
-            x = _inception(x, filters, batch_norm, f"inception{module}")
+                size = spec["pool5_size"] if module == "5a" else 3
+                x = _max_pool(x, size, spec["torch_padding"], f"pool{module[0]}")
+            x = _inception(x, filters, batch_norm, spec["branch3_kernel"], f"inception{module}")
             if module in AUX_AFTER:
                 taps.append(x)
         return x
 
     def top(x, classes, classifier_activation):
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dropout(DROPOUT, name="dropout")(x)
+        x = layers.Dropout(spec["dropout"], name="dropout")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
         if not aux_heads:
             return x

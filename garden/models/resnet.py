@@ -16,7 +16,8 @@ Every variant is data in `RESNETS`, built by one function:
   Tricks). Layer names, order and shapes are `keras.applications.ResNet50/101/152`'s, whose
   ImageNet weights therefore load with `set_weights`; like them the convolutions have biases (the
   paper's Caffe models have none) and batch normalization uses epsilon 1.001e-5, which every
-  variant here shares. Batch normalization's moving averages use momentum 0.9 (the default of
+  variant here shares. `layout="torchvision"` gives torchvision's networks instead ("ResNet-B":
+  the stride in the 3x3 convolution, no biases), whose ImageNet weights load into it. Batch normalization's moving averages use momentum 0.9 (the default of
   Torch, PyTorch and MXNet, in which Bag of Tricks was trained) rather than Keras' 0.99, so they
   track the weights within tens of steps; weights and inference are unchanged.
 - `resnet50d`: ResNet-50 with the three tweaks of Bag of Tricks section 4: B, the stride moved to
@@ -28,6 +29,11 @@ Every variant is data in `RESNETS`, built by one function:
   convolution of 16 filters, three stages of n basic blocks with 16, 32 and 64 filters
   (depth 6n + 2), and parameter-free zero-padding shortcuts (option A, `ZeroPaddingShortcut`), so
   `shortcuts=False` gives the plain network with exactly the same parameters.
+
+A strided convolution larger than 1x1 pads its input explicitly by half its kernel on every side
+(`{name}_pad`, then "valid"), as PyTorch does, where Keras' "same" would pad only the bottom and
+right of an even-sized map: the windows then fall where torchvision's and timm's do, so their
+weights compute the same function here. The output sizes are the same either way.
 
 `shortcuts=False` removes every shortcut (and projection), giving the paper's "plain" networks.
 The blocks' outputs are named `conv{stage}_block{index}_out` (stages 2-5, or 2-4 for CIFAR), the
@@ -49,11 +55,16 @@ from keras import layers
 from garden.layers import ZeroPaddingShortcut
 from garden.models._classifier import classifier, register_classifier
 from garden.models._registry import figure
-from garden.utils.checks import check_bool
+from garden.utils.checks import check_bool, check_choice
 
 IMAGENET = dict(widths=(64, 128, 256, 512), stem="7x7", shortcut="projection", conv_bias=False,
                 stride_in_1x1=False)
-KERAS_LAYOUT = dict(IMAGENET, conv_bias=True, stride_in_1x1=True)
+# The two layouts of the bottleneck ResNets' ImageNet weights (the `layout` argument).
+LAYOUTS = {
+    "keras": dict(conv_bias=True, stride_in_1x1=True),
+    "torchvision": dict(conv_bias=False, stride_in_1x1=False),
+}
+KERAS_LAYOUT = dict(IMAGENET, **LAYOUTS["keras"], layout="keras")
 CIFAR = dict(widths=(16, 32, 64), stem="cifar", shortcut="zero_padding", conv_bias=False,
              stride_in_1x1=False)
 RESNETS = {
@@ -87,9 +98,14 @@ CIFAR_PAPER = dict(IMAGENET_PAPER, input_shape=(32, 32, 3), classes=10, tiny=TIN
 
 
 def _conv_bn(x, filters, kernel, spec, name, strides=1, relu=True, zero_gamma=False):
-    """Convolution and batch normalization (named `{name}_conv`, `{name}_bn`), then ReLU."""
+    """Convolution and batch normalization (named `{name}_conv`, `{name}_bn`), then ReLU; a
+    strided convolution larger than 1x1 pads symmetrically first (`{name}_pad`)."""
+    padding = "same"
+    if strides > 1 and kernel > 1:
+        x = layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
+        padding = "valid"
     x = layers.Conv2D(
-        filters, kernel, strides=strides, padding="same", use_bias=spec["conv_bias"],
+        filters, kernel, strides=strides, padding=padding, use_bias=spec["conv_bias"],
         name=f"{name}_conv",
     )(x)
     x = layers.BatchNormalization(
@@ -149,7 +165,7 @@ def _stem(x, spec):
     return layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
 
 
-def _resnet(variant, *, shortcuts=True, zero_init_residual=False, spec=None,
+def _resnet(variant, *, shortcuts=True, zero_init_residual=False, layout=None, spec=None,
             keras_application=None, **kwargs):
     """Builds the ResNet `variant` of `RESNETS`, whose entries `spec` replaces (tiny test
     instances).
@@ -159,15 +175,26 @@ def _resnet(variant, *, shortcuts=True, zero_init_residual=False, spec=None,
             paper's plain network. Defaults to True.
         zero_init_residual: bool. Initialise each block's last batch-normalization scale to
             zero, so every residual block starts as the identity. Defaults to False.
+        layout: None, "keras" or "torchvision", for resnet50, resnet101 and resnet152 only:
+            keras.applications' layout (stride in the first 1x1 convolution, biases) or
+            torchvision's (stride in the 3x3 convolution, no biases), whose ImageNet weights
+            load into it. Defaults to None: "keras" for those three, the variant's own for
+            the others.
     """
     check_bool("shortcuts", shortcuts)
     check_bool("zero_init_residual", zero_init_residual)
+    check_choice("layout", layout, (None, *LAYOUTS))
+    if layout is not None and "layout" not in RESNETS[variant]:
+        raise ValueError(
+            f"layout={layout!r} is not allowed for {variant}: only resnet50, resnet101 and "
+            "resnet152 come in both layouts; use None."
+        )
     if zero_init_residual and not shortcuts:
         raise ValueError(
             "zero_init_residual=True is not allowed with shortcuts=False: a block whose output "
             "starts at zero would cut the network."
         )
-    spec = {**RESNETS[variant], **(spec or {})}
+    spec = {**RESNETS[variant], **(LAYOUTS[layout] if layout else {}), **(spec or {})}
     cifar = spec["stem"] == "cifar"
 
     def features(x):
@@ -183,8 +210,10 @@ def _resnet(variant, *, shortcuts=True, zero_init_residual=False, spec=None,
     return classifier(
         features, default_shape=(32, 32, 3) if cifar else (224, 224, 3),
         min_size=8 if cifar else 32,
-        # Without shortcuts the ImageNet weights are another network's.
-        keras_application=keras_application if shortcuts else None, **kwargs,
+        # Without shortcuts, or in torchvision's layout, the ImageNet weights are another
+        # network's.
+        keras_application=keras_application if shortcuts and layout != "torchvision" else None,
+        **kwargs,
     )
 
 

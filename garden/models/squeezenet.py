@@ -13,6 +13,13 @@ release notes): a 3x3/2 convolution of 64 filters and pooling after conv1, fire3
 same accuracy with about 2.4x less computation. Pooling is unpadded, so at the paper's 227x227
 input (the default) the maps are Table 1's 111, 55, 27 and 13 pixels wide.
 
+`ceil_mode=True` makes pooling round its output size up, as Caffe and torchvision's SqueezeNets
+do (torchvision's ImageNet weights were trained so, at 224x224): a map is padded by one row and
+column at the bottom and right before the unpadded 3x3/2 pooling. The padding is zeros, which on
+the non-negative maps after the ReLUs is the same as excluding it (with `bypass="complex"`,
+whose shortcut convolutions are linear, a negative value on the border can lose to a padded
+zero).
+
 `bypass` adds the paper's residual connections (section 6, Figure 2): "simple" adds each of
 fire3, fire5, fire7 and fire9's input to its output (their channel counts match); "complex" also
 bypasses fire2, fire4, fire6 and fire8 through a 1x1 convolution with bias.
@@ -32,7 +39,7 @@ from keras import layers
 
 from garden.models._classifier import classifier, register_classifier
 from garden.models._registry import figure
-from garden.utils.checks import check_choice
+from garden.utils.checks import check_bool, check_choice
 
 # (squeeze filters, expand filters of each of the 1x1 and 3x3 branches) of fire2..fire9.
 FIRES = {2: (16, 64), 3: (16, 64), 4: (32, 128), 5: (32, 128),
@@ -63,6 +70,13 @@ def _conv(filters, kernel, name, **kwargs):
     return layers.Conv2D(filters, kernel, kernel_initializer="he_uniform", name=name, **kwargs)
 
 
+def _max_pool(x, ceil_mode, name):
+    """3x3/2 max pooling, rounding the output size up with `ceil_mode` (see the module's note)."""
+    if ceil_mode:
+        x = layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"{name}_pad")(x)
+    return layers.MaxPooling2D(3, strides=2, name=name)(x)
+
+
 def _fire(x, squeeze, expand, name):
     """Fire module (section 3.2)."""
     x = _conv(squeeze, 1, f"{name}_squeeze1x1", activation="relu")(x)
@@ -71,21 +85,24 @@ def _fire(x, squeeze, expand, name):
     return layers.Concatenate(name=f"{name}_concat")([left, right])
 
 
-def _squeezenet(variant, *, bypass=None, spec=None, **kwargs):
+def _squeezenet(variant, *, bypass=None, ceil_mode=False, spec=None, **kwargs):
     """Builds the SqueezeNet `variant` of `VARIANTS`, whose entries `spec` replaces (tiny test
     instances). The input is at least 35x35 for v1.0 and 31x31 for v1.1, so that the last
     pooling has a 3x3 map.
 
     Args:
         bypass: None, "simple" or "complex". Defaults to None (the vanilla network).
+        ceil_mode: bool. Whether pooling rounds its output size up (Caffe's and torchvision's
+            networks) rather than down. Defaults to False.
     """
     check_choice("bypass", bypass, BYPASSES)
+    check_bool("ceil_mode", ceil_mode)
     spec = {**VARIANTS[variant], **(spec or {})}
 
     def features(x):
         filters, kernel = spec["conv1"]
         x = _conv(filters, kernel, "conv1", strides=2, activation="relu")(x)
-        x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+        x = _max_pool(x, ceil_mode, "pool1")
         for index, (squeeze, expand) in spec["fires"].items():
             fire_name = f"fire{index}"
             fire = _fire(x, squeeze, expand, fire_name)
@@ -96,7 +113,7 @@ def _squeezenet(variant, *, bypass=None, spec=None, **kwargs):
                 fire = layers.Add(name=f"{fire_name}_bypass")([shortcut, fire])
             x = fire
             if index in spec["pool_after"]:
-                x = layers.MaxPooling2D(3, strides=2, name=f"pool{index}")(x)
+                x = _max_pool(x, ceil_mode, f"pool{index}")
         return x
 
     def top(x, classes, classifier_activation):

@@ -8,12 +8,12 @@ Configurations A, B, D and E of the paper's Table 1 (11, 13, 16 and 19 weight la
 blocks of 3x3 convolutions (stride 1, "same" padding, ReLU), each followed by 2x2 max pooling,
 then fully connected layers of 4096, 4096 and `classes` units with dropout 0.5 after the first two
 (section 3.1). The `_bn` variants add batch normalization after every convolution, as
-torchvision's do (their convolutions keep their biases). Layer names, order and shapes follow
-`keras.applications.VGG16` / `VGG19`, whose ImageNet weights load into `vgg16` / `vgg19` with
-`set_weights` (keras.applications has no dropout layers; dropout has no weights). The
-convolutions are He-uniform initialised (He et al. 2015), which keeps the activations' scale
-through the ReLUs: with Keras' Glorot default (or the paper's N(0, 0.01)) the signal shrinks
-layer by layer and training starts with a long plateau.
+torchvision's do (their convolutions keep their biases; epsilon 1e-5, PyTorch's). Layer names,
+order and shapes follow `keras.applications.VGG16` / `VGG19`, whose ImageNet weights load into
+`vgg16` / `vgg19` with `set_weights` (keras.applications has no dropout layers; dropout has no
+weights). The convolutions are He-uniform initialised (He et al. 2015), which keeps the
+activations' scale through the ReLUs: with Keras' Glorot default (or the paper's N(0, 0.01))
+the signal shrinks layer by layer and training starts with a long plateau.
 
 Example:
 >>> model = vgg11(input_shape=(32, 32, 3), classes=10)
@@ -36,6 +36,7 @@ VGGS = {
 }
 VGGS.update({f"{variant}_bn": dict(spec, batch_norm=True) for variant, spec in list(VGGS.items())})
 DROPOUT = 0.5
+BN_EPSILON = 1e-5
 # Every configuration's blocks, with few filters and a narrow top.
 TINY = dict(filters=(8, 16, 16, 32, 32), fc_units=32)
 
@@ -65,7 +66,7 @@ def _vgg(variant, *, spec=None, **kwargs):
                     kernel_initializer="he_uniform", name=conv_name,
                 )(x)
                 if spec["batch_norm"]:
-                    x = layers.BatchNormalization(name=f"{conv_name}_bn")(x)
+                    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{conv_name}_bn")(x)
                     x = layers.ReLU(name=f"{conv_name}_relu")(x)
             x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
         return x
