@@ -81,13 +81,16 @@ def with_output_stride(backbone, output_stride):
         config = layer.get_config()
         if "strides" not in config and "dilation_rate" not in config:
             continue
-        stride_in = 2 ** round(math.log2(size / layer.input.shape[1]))  # before this layer
+        before = producer.get(id(layer.input))
+        padded = config.get("padding") == "valid" and isinstance(before, layers.ZeroPadding2D)
+        # The stride before this layer, read from its input before any explicit padding.
+        unpadded = before.input if padded else layer.input
+        stride_in = 2 ** round(math.log2(size / unpadded.shape[1]))
         stride = _pair(config.get("strides", 1))[0]
         change = {}
         if stride > 1 and stride_in * stride > output_stride:
             change = {"strides": 1, "padding": "same"}
-            before = producer.get(id(layer.input))
-            if config.get("padding") == "valid" and isinstance(before, layers.ZeroPadding2D):
+            if padded:
                 identities.add(before.name)
         kernel = max(_pair(config.get("kernel_size", 1)))
         if stride_in > output_stride and "dilation_rate" in config and kernel > 1:
