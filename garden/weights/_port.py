@@ -107,11 +107,6 @@ class Porter:
         keys = [f"{prefix}.{name}" for name in ("weight", "bias", "running_mean", "running_var")]
         self.assign(layer_name, [self.take(key) for key in keys], keys)
 
-    def skip(self, prefix):
-        """Marks the arrays under `prefix` as deliberately not loaded (e.g. the classifier of a
-        model built with `include_top=False`)."""
-        self.used.update(key for key in self.state if key.startswith(f"{prefix}."))
-
     def finish(self):
         """Raises `ValueError` if the checkpoint holds arrays that no layer took."""
         unused = sorted(
