@@ -7,6 +7,10 @@ TensorFlow; one process serves the module). garden's builder takes the checkpoin
 RGB images in [0, 255], each normalised as its checkpoint says: the logits agree within 1e-4 of
 their scale. Needs torch, torchvision and (for resnet50d) timm; skipped without them (CI). The
 full-size VGGs but the first two, ResNet-34 and ResNet-101/152 run in the slow tier.
+
+Without PyTorch (CI), a tiny torchvision ResNet written by PyTorch (tests/fixtures/
+torchvision_resnet, with the script that wrote it) is read and converted, and gives the logits
+PyTorch gave.
 """
 
 import importlib.util
@@ -18,14 +22,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import garden.weights
 from garden import models
+from garden.models._classifier import CONTRACT_DEFAULTS
+from garden.models.resnet import _resnet
 from garden.weights import alexnet, googlenet, resnet, squeezenet, vgg  # noqa: F401
 from garden.weights._checkpoints import CHECKPOINTS
 
 ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "torchvision_resnet"
 MISSING = [name for name in ("torch", "torchvision") if importlib.util.find_spec(name) is None]
-pytestmark = [pytest.mark.weights, pytest.mark.skipif(
-    bool(MISSING), reason=f"{', '.join(MISSING)} not installed: no reference network")]
 
 RELATIVE_TOLERANCE = 1e-4
 SIZE = 224
@@ -98,6 +104,8 @@ def case(name):
     return pytest.param(name, marks=marks)
 
 
+@pytest.mark.weights
+@pytest.mark.skipif(bool(MISSING), reason=f"{', '.join(MISSING)} not installed: no reference")
 @pytest.mark.parametrize("name", [case(name) for name in SOURCES])
 def test_garden_computes_the_reference_networks_logits(name, torch_reference, tmp_path):
     images = np.random.default_rng(0).uniform(0, 255, (2, SIZE, SIZE, 3)).astype(np.float32)
@@ -109,3 +117,18 @@ def test_garden_computes_the_reference_networks_logits(name, torch_reference, tm
           f"{difference:.1e}")
     assert actual.shape == expected.shape == (2, 1000)
     assert difference <= RELATIVE_TOLERANCE
+
+
+@pytest.mark.skipif(not hasattr(garden.weights, "load_state_dict"),
+                    reason="garden.weights.load_state_dict (issue 24's reader) is not here yet")
+def test_tiny_torchvision_resnet_file_gives_pytorchs_logits():
+    # tests/fixtures/torchvision_resnet/make_fixture.py: torchvision's ResNet narrowed to two
+    # stages of one basic block (2 and 4 channels), 5 classes, input 32x32.
+    model = _resnet("resnet18", spec=dict(depths=(1, 1), widths=(2, 4)), **{
+        **CONTRACT_DEFAULTS, "input_shape": (32, 32, 3), "classes": 5,
+        "classifier_activation": None, "name": "tiny_resnet"})
+    state = garden.weights.load_state_dict(FIXTURE / "tiny_resnet.pth")
+    CHECKPOINTS["resnet18"]["torchvision"].convert(model, state)
+    x = np.random.default_rng(0).standard_normal((2, 32, 32, 3)).astype(np.float32)
+    expected = np.load(FIXTURE / "tiny_resnet_logits.npy")
+    np.testing.assert_allclose(model(x), expected, rtol=0, atol=1e-5 * np.max(np.abs(expected)))
