@@ -1,12 +1,12 @@
 """torchvision's and timm's ImageNet networks converted into garden's builders: the same logits.
 
-Each reference network is built in PyTorch with random weights, biases and batch-norm statistics
-and its state dict written by PyTorch itself (`torch.save`, or `safetensors.torch.save_file` for
-timm), in a process of its own (tests/torch_reference.py: torchvision cannot be imported after
-TensorFlow; one process serves the module). garden's builder takes the checkpoint, and both networks classify the same random
-RGB images in [0, 255], each normalised as its checkpoint says: the logits agree within 1e-4 of
-their scale. Needs torch, torchvision and (for resnet50d) timm; skipped without them (CI). The
-full-size VGGs but the first two, ResNet-34 and ResNet-101/152 run in the slow tier.
+Each reference network is built in PyTorch with random weights, biases and batch-norm statistics and
+its state dict written by PyTorch itself (`torch.save`, or `safetensors.torch.save_file` for timm),
+in a process of its own (tests/torch_reference.py: torchvision cannot be imported after TensorFlow;
+one process serves the module). garden's builder takes the checkpoint, and both networks classify
+the same random RGB images in [0, 255], each normalised as its checkpoint says: the logits agree
+within 1e-4 of their scale. Needs torch, torchvision and (for resnet50d) timm; skipped without them
+(CI). The full-size VGGs but the first two, ResNet-34 and ResNet-101/152 run in the slow tier.
 
 Without PyTorch (CI), a tiny torchvision ResNet written by PyTorch (tests/fixtures/
 torchvision_resnet, with the script that wrote it) is read and converted, and gives the logits
@@ -19,11 +19,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
 import garden.weights
 from garden import models
+from garden.layers import LocalResponseNormalization
 from garden.models._classifier import CONTRACT_DEFAULTS
 from garden.models.resnet import _resnet
 from garden.weights import alexnet, googlenet, resnet, squeezenet, vgg  # noqa: F401
@@ -56,7 +58,10 @@ def normalise(images, preprocessing):
 
 
 def read_state_dict(path):
-    """The file's arrays by key, as garden's converters take them."""
+    """The file's arrays by key, as garden's converters take them (read by PyTorch where
+    garden's reader is not here yet)."""
+    if hasattr(garden.weights, "load_state_dict"):
+        return garden.weights.load_state_dict(path)
     if path.suffix == ".safetensors":
         import safetensors.numpy
 
@@ -90,9 +95,14 @@ def torch_reference():
 
 
 def garden_logits(name, checkpoint, path, images):
-    """garden's logits for `images` in [0, 255] with the checkpoint file at `path`."""
-    model = models.build(name, input_shape=(SIZE, SIZE, 3), classifier_activation=None,
-                         **checkpoint.builder_kwargs)
+    """garden's logits for `images` in [0, 255] with the checkpoint file at `path`: through
+    `weights=path, include_preprocessing=True` where the builders have issue 24's contract,
+    else by the checkpoint's `convert` and `normalise`."""
+    kwargs = dict(input_shape=(SIZE, SIZE, 3), classifier_activation=None)
+    if "include_preprocessing" in models.get_entry(name).arguments:
+        model = models.build(name, weights=str(path), include_preprocessing=True, **kwargs)
+        return np.asarray(model(images))
+    model = models.build(name, **kwargs, **checkpoint.builder_kwargs)
     checkpoint.convert(model, read_state_dict(path))
     return np.asarray(model(normalise(images, checkpoint.preprocessing)))
 
@@ -132,3 +142,45 @@ def test_tiny_torchvision_resnet_file_gives_pytorchs_logits():
     x = np.random.default_rng(0).standard_normal((2, 32, 32, 3)).astype(np.float32)
     expected = np.load(FIXTURE / "tiny_resnet_logits.npy")
     np.testing.assert_allclose(model(x), expected, rtol=0, atol=1e-5 * np.max(np.abs(expected)))
+
+
+def test_alexnet_without_lrn_is_torchvisions():
+    model = models.build("alexnet", lrn=False, input_shape=(63, 63, 3), classes=3)
+    assert not any(isinstance(layer, LocalResponseNormalization) for layer in model.layers)
+    assert model.count_params() == models.build(
+        "alexnet", input_shape=(63, 63, 3), classes=3).count_params()
+
+
+def test_squeezenet_ceil_mode_gives_torchvisions_sizes_at_224():
+    # torchvision's squeezenet1_0 at 224x224: conv1 109, then pooling 54, 27 and 13 (rounding
+    # down would give 54, 26 and 12).
+    model = models.build("squeezenet1_0", ceil_mode=True, include_top=False,
+                         input_shape=(224, 224, 3))
+    pools = {name: model.get_layer(name).output.shape[1] for name in ("pool1", "pool4", "pool8")}
+    assert pools == {"pool1": 54, "pool4": 27, "pool8": 13}
+
+
+def test_googlenet_torchvision_variant():
+    model = models.build("googlenet", variant="torchvision", aux_heads=False,
+                         input_shape=(64, 64, 3), classes=3)
+    assert model.get_layer("inception3a_5x5").kernel_size == (3, 3)
+    assert model.get_layer("pool5").pool_size == (2, 2)
+    assert isinstance(model.get_layer("conv1_bn"), keras.layers.BatchNormalization)
+    with pytest.raises(ValueError, match="batch_norm=False is not allowed"):
+        models.build("googlenet", variant="torchvision", batch_norm=False)
+    with pytest.raises(ValueError, match="variant='caffe'"):
+        models.build("googlenet", variant="caffe")
+
+
+def test_resnet_layouts():
+    ours = models.build("resnet50", layout="torchvision", input_shape=(32, 32, 3), classes=3)
+    keras_layout = models.build("resnet50", input_shape=(32, 32, 3), classes=3)
+    assert ours.get_layer("conv3_block1_1_conv").strides == (1, 1)
+    assert ours.get_layer("conv3_block1_2_conv").strides == (2, 2)
+    # PyTorch's symmetric padding before the strided 3x3 convolution.
+    assert ours.get_layer("conv3_block1_2_pad").padding == ((1, 1), (1, 1))
+    assert not any(layer.use_bias for layer in ours.layers
+                   if isinstance(layer, keras.layers.Conv2D))
+    assert ours.output_shape == keras_layout.output_shape
+    with pytest.raises(ValueError, match="layout='keras' is not allowed for resnet18"):
+        models.build("resnet18", layout="keras")

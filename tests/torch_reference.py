@@ -4,13 +4,13 @@ first), while PyTorch first and TensorFlow after work.
 
     python -m tests.torch_reference
 
-reads lines "NAME DIRECTORY" from its standard input and answers each with a line "done" (or
-"error: ..." on one line) once it has built garden model NAME's reference network (torchvision's, or timm's `resnet50d`) with random
-weights, biases and batch-norm statistics, written its state dict with PyTorch's own writer
-(DIRECTORY/model.pth by `torch.save`, or model.safetensors by `safetensors.torch.save_file` for
-timm) and its logits for DIRECTORY/images.npy (RGB in [0, 255], NHWC, normalised by ImageNet's
-mean and standard deviation as torchvision's and timm's transforms do) to
-DIRECTORY/expected.npy. One process serves a whole test session: importing torchvision costs
+reads lines "NAME DIRECTORY" from its standard input and answers each with a line "done" (or "error:
+..." on one line) once it has built garden model NAME's reference network (torchvision's, or timm's
+`resnet50d`) with random weights, biases and batch-norm statistics, written its state dict with
+PyTorch's own writer (DIRECTORY/model.pth by `torch.save`, or model.safetensors by
+`safetensors.torch.save_file` for timm) and its logits for DIRECTORY/images.npy (RGB in [0, 255],
+NHWC, normalised by ImageNet's mean and standard deviation as torchvision's and timm's transforms
+do) to DIRECTORY/expected.npy. One process serves a whole test module: importing torchvision costs
 seconds.
 """
 

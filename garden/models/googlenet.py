@@ -27,8 +27,8 @@ batch normalization) and training stalls.
 convolution (which then has no bias) and no local response normalization.
 
 `variant="torchvision"` is torchvision's `googlenet`, whose ImageNet weights load into it: batch
-normalized, 3x3 convolutions in the "5x5" branch (a slip torchvision kept for its weights'
-sake), 2x2/2 max pooling before 5a, dropout 20%, and PyTorch's padding: the 7x7/2 convolution
+normalized, 3x3 convolutions in the "5x5" branch (a known slip that torchvision keeps for its
+weights' sake, pytorch/vision#906), 2x2/2 max pooling before 5a, dropout 20%, and PyTorch's padding: the 7x7/2 convolution
 pads 3 pixels on every side and pooling rounds its output size up (ceil mode: one row and column
 of zeros at the bottom and right, the same as none on the non-negative maps after the ReLUs).
 Its weights expect inputs in [-1, 1] (torchvision's `transform_input` maps its mean/std input

@@ -13,13 +13,14 @@ Every variant is data in `RESNETS`, built by one function:
   parameters are torchvision's (11,689,512 and 21,797,672).
 - `resnet50`, `resnet101`, `resnet152`: bottleneck blocks (1x1, 3x3, 1x1 with 4x expansion) with
   the stride in the first 1x1 convolution, as the paper's original models ("ResNet-A" in Bag of
-  Tricks). Layer names, order and shapes are `keras.applications.ResNet50/101/152`'s, whose
-  ImageNet weights therefore load with `set_weights`; like them the convolutions have biases (the
-  paper's Caffe models have none) and batch normalization uses epsilon 1.001e-5, which every
-  variant here shares. `layout="torchvision"` gives torchvision's networks instead ("ResNet-B":
-  the stride in the 3x3 convolution, no biases), whose ImageNet weights load into it. Batch normalization's moving averages use momentum 0.9 (the default of
-  Torch, PyTorch and MXNet, in which Bag of Tricks was trained) rather than Keras' 0.99, so they
-  track the weights within tens of steps; weights and inference are unchanged.
+  Tricks). Layer names, order and shapes are `keras.applications.ResNet50/101/152`'s, whose ImageNet
+  weights therefore load with `set_weights`; like them the convolutions have biases (the paper's
+  Caffe models have none) and batch normalization uses epsilon 1.001e-5, which every variant here
+  shares. `layout="torchvision"` gives torchvision's networks instead ("ResNet-B": the stride in the
+  3x3 convolution, no biases), whose ImageNet weights load into it. Batch normalization's moving
+  averages use momentum 0.9 (the default of Torch, PyTorch and MXNet, in which Bag of Tricks was
+  trained) rather than Keras' 0.99, so they track the weights within tens of steps; weights and
+  inference are unchanged.
 - `resnet50d`: ResNet-50 with the three tweaks of Bag of Tricks section 4: B, the stride moved to
   the 3x3 convolution; C, a stem of three 3x3 convolutions (32, 32, 64 filters) instead of the 7x7;
   D, downsampling shortcuts that average-pool 2x2 before their 1x1 convolution. No biases, so its
@@ -237,7 +238,7 @@ def resnet34(**kwargs):
     figure("parameters", 25_636_712, "keras.applications.ResNet50"),
     figure("multiply-adds", 3.8e9, "Table 1 (3.8 x 10^9 FLOPs)", rel=0.02)])
 def resnet50(**kwargs):
-    """ResNet-50 (He et al. 2016) in keras.applications.ResNet50's layout."""
+    """ResNet-50 (He et al. 2016) in keras.applications.ResNet50's layout, or torchvision's."""
     return _resnet("resnet50", **kwargs)
 
 
@@ -245,7 +246,7 @@ def resnet50(**kwargs):
     figure("parameters", 44_707_176, "keras.applications.ResNet101"),
     figure("multiply-adds", 7.6e9, "Table 1 (7.6 x 10^9 FLOPs)", rel=0.02)])
 def resnet101(**kwargs):
-    """ResNet-101 (He et al. 2016) in keras.applications.ResNet101's layout."""
+    """ResNet-101 (He et al. 2016) in keras.applications.ResNet101's layout, or torchvision's."""
     return _resnet("resnet101", **kwargs)
 
 
@@ -253,7 +254,7 @@ def resnet101(**kwargs):
     figure("parameters", 60_419_944, "keras.applications.ResNet152"),
     figure("multiply-adds", 11.3e9, "Table 1 (11.3 x 10^9 FLOPs)", rel=0.02)])
 def resnet152(**kwargs):
-    """ResNet-152 (He et al. 2016) in keras.applications.ResNet152's layout."""
+    """ResNet-152 (He et al. 2016) in keras.applications.ResNet152's layout, or torchvision's."""
     return _resnet("resnet152", **kwargs)
 
 
