@@ -76,7 +76,7 @@ def test_two_group_features_pass_the_model_checks():
         (dict(groups=3), "groups=3"),
         (dict(input_shape=(62, 62, 3)), "at least 63"),
         (dict(groups=2, input_shape=(66, 66, 3)), "at least 67"),
-        (dict(weights="imagenet"), "weights='imagenet'"),
+        (dict(weights="caffe"), "weights='caffe'"),
         (dict(classes=0), "classes=0"),
     ],
 )

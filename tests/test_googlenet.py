@@ -157,7 +157,7 @@ def test_bad_loss_weight_names_the_argument(tiny):
     "kwargs, message",
     [
         (dict(input_shape=(64, 64, 3)), "aux_heads=False"),
-        (dict(weights="imagenet"), "weights='imagenet'"),
+        (dict(weights="caffe"), "weights='caffe'"),
         (dict(aux_heads=False, input_shape=(31, 31, 3)), "at least 32"),
     ],
 )

@@ -120,7 +120,7 @@ def test_zero_padding_shortcut_matches_numpy():
 @pytest.mark.parametrize(
     "builder, kwargs, message",
     [
-        (resnet18, dict(weights="imagenet"), "weights='imagenet'"),
+        (resnet18, dict(weights="caffe"), "weights='caffe'"),
         (resnet50, dict(shortcuts=False, weights="imagenet"), "weights='imagenet'"),
         (resnet20, dict(shortcuts=False, zero_init_residual=True), "zero_init_residual=True"),
         (resnet18, dict(input_shape=(16, 16, 3)), "at least 32"),

@@ -93,7 +93,7 @@ def test_bypass_variants_pass_the_model_checks(bypass):
         (squeezenet1_0, dict(bypass="full"), "bypass='full'"),
         (squeezenet1_0, dict(input_shape=(34, 34, 3)), "at least 35"),
         (squeezenet1_1, dict(input_shape=(30, 30, 3)), "at least 31"),
-        (squeezenet1_1, dict(weights="imagenet"), "weights='imagenet'"),
+        (squeezenet1_1, dict(weights="caffe"), "weights='caffe'"),
     ],
 )
 def test_bad_arguments_name_the_argument(builder, kwargs, message):

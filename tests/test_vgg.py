@@ -45,8 +45,8 @@ def test_batch_norm_follows_every_convolution():
 @pytest.mark.parametrize(
     "builder, kwargs, message",
     [
-        (vgg11, dict(weights="imagenet"), "weights='imagenet'"),
-        (vgg11_bn, dict(weights="imagenet"), "weights='imagenet'"),
+        (vgg11, dict(weights="caffe"), "weights='caffe'"),
+        (vgg11_bn, dict(weights="keras"), "weights='keras'"),
         (vgg16, dict(input_shape=(16, 16, 3)), "at least 32"),
         (vgg16, dict(weights="imagenet", classes=10), "classes=10"),
         (vgg16, dict(include_top=False, pooling="sum"), "pooling='sum'"),
