@@ -18,6 +18,7 @@ from garden.models._registry import (
     list_models,
     register_model,
 )
+from garden.models._features import feature_layers, features
 from garden.models._steps import StepModel, trains_itself
 from garden.models.alexnet import alexnet
 from garden.models.capsnet import CapsNet, capsnet
@@ -56,6 +57,8 @@ __all__ = [
     "Figure",
     "ModelEntry",
     "build",
+    "feature_layers",
+    "features",
     "figure",
     "get_entry",
     "info",

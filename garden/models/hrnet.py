@@ -66,6 +66,7 @@ PAPER = dict(
     input_shape=(224, 224, 3),
     small_kwargs={"input_shape": (32, 32, 3), "classes": 3},
     tiny=TINY,
+    feature_layers=("stem*_relu", "stage*_fuse*_out"),  # the stem, then the four branches
 )
 
 

@@ -114,6 +114,7 @@ def _mobilenet(*, alpha=1.0, depth_multiplier=1, dropout=1e-3, spec=None,
     input_shape=(224, 224, 3),
     small_kwargs={"alpha": 0.25, "input_shape": (32, 32, 3), "classes": 5},
     tiny=TINY,
+    feature_layers=("conv1_relu", "conv_pw_*_relu"),
     # Table 6 rounds them to 4.2M, 2.6M, 1.3M and 0.5M; keras.applications has these exactly.
     figures=[figure("parameters", count, "Table 6; keras.applications.MobileNet", alpha=alpha)
              for alpha, count in ((1.0, 4_253_864), (0.75, 2_601_976), (0.5, 1_342_536),
