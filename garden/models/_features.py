@@ -15,7 +15,7 @@ import fnmatch
 import keras
 from keras import layers
 
-from garden.models._registry import _REGISTRY, build, get_entry
+from garden.models._registry import _REGISTRY, build
 
 
 def _pair(value):
@@ -44,12 +44,13 @@ def _layer_strides(model):
 
 
 def _registry_entry(name, argument):
-    entry = get_entry(name)
-    if not entry.feature_layers:
+    """The registry entry of `name`, which must have stage features."""
+    entry = _REGISTRY.get(name)
+    if entry is None or not entry.feature_layers:
         with_features = ", ".join(n for n, e in sorted(_REGISTRY.items()) if e.feature_layers)
         raise ValueError(
-            f"{argument}={name!r} is not allowed: it has no registered stage features. "
-            f"Models with them: {with_features}."
+            f"{argument}={name!r} is not allowed: it is not a registered model with stage "
+            f"features. Models with them: {with_features}."
         )
     return entry
 
@@ -109,8 +110,9 @@ def features(model, strides=None, *, architecture=None, **kwargs):
         if architecture is not None:
             raise ValueError(f"architecture={architecture!r} is not allowed with a model name: "
                              "it names the builder of a built model.")
-        architecture = _registry_entry(model, "model").name
-        top = {"include_top": False} if "include_top" in get_entry(model).arguments else {}
+        entry = _registry_entry(model, "model")
+        architecture = entry.name
+        top = {"include_top": False} if "include_top" in entry.arguments else {}
         model = build(model, **top, **kwargs)
     elif not isinstance(model, keras.Model):
         raise ValueError(f"model={model!r} is not allowed: use a registered classifier's name "
