@@ -143,3 +143,14 @@ def test_miou_on_hand_masks():
     keras_miou = keras.metrics.MeanIoU(num_classes=4)
     keras_miou.update_state(y_true, y_pred)
     assert float(keras_miou.result()) == pytest.approx(mean_iou(y_true, y_pred, 4))
+
+
+def test_deeplab_reads_the_deepest_stage_of_any_backbone_with_stage_features():
+    model = models.deeplab(backbone="resnet20", output_stride=2, rates=(1,), head_filters=4,
+                           input_shape=(16, 16, 3), classes=2)
+    aspp_input = model.get_layer("aspp").input
+    assert aspp_input is model.get_layer("conv4_block3_out").output
+    assert tuple(aspp_input.shape) == (None, 8, 8, 64)  # resnet20's stride 4, made 2
+    with pytest.raises(ValueError, match="backbone='unet' is not allowed: it is not a registered "
+                                         "model with stage features. Models with them: alexnet"):
+        models.deeplab(backbone="unet")

@@ -43,7 +43,7 @@ def _layer_strides(model):
     return out
 
 
-def _registry_entry(name, argument):
+def entry_with_features(name, argument):
     """The registry entry of `name`, which must have stage features."""
     entry = _REGISTRY.get(name)
     if entry is None or not entry.feature_layers:
@@ -71,7 +71,7 @@ def feature_layers(model, architecture=None):
     >>> models.feature_layers(models.resnet18(include_top=False))
     {2: 'conv1_relu', 4: 'conv2_block2_out', 8: 'conv3_block2_out', 16: 'conv4_block2_out', 32: 'conv5_block2_out'}
     """
-    entry = _registry_entry(architecture or model.name,
+    entry = entry_with_features(architecture or model.name,
                             "architecture" if architecture else "model.name")
     found = {}
     for name, stride in _layer_strides(model).items():  # topological order: the deepest last
@@ -110,7 +110,7 @@ def features(model, strides=None, *, architecture=None, **kwargs):
         if architecture is not None:
             raise ValueError(f"architecture={architecture!r} is not allowed with a model name: "
                              "it names the builder of a built model.")
-        entry = _registry_entry(model, "model")
+        entry = entry_with_features(model, "model")
         architecture = entry.name
         top = {"include_top": False} if "include_top" in entry.arguments else {}
         model = build(model, **top, **kwargs)

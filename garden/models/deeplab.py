@@ -24,8 +24,9 @@ from keras import layers
 
 from garden.layers import ASPP, ASPPv3
 from garden.layers.aspp import RATES_L, RATES_V3
+from garden.models._features import entry_with_features, features
+from garden.models._registry import register_model
 from garden.utils.checks import check_choice, check_int, check_ints, check_rate
-from garden.models._registry import build, register_model
 
 ASPP_VERSIONS = ("v2", "v3")
 
@@ -85,7 +86,8 @@ def with_output_stride(backbone, output_stride):
         stride = _pair(config.get("strides", 1))[0]
         change = {}
         if stride > 1 and stride_in * stride > output_stride:
-            change = {"strides": 1, "padding": "same"}
+            # "same" padding where the layer pads (option-A shortcuts only subsample).
+            change = {"strides": 1, **({"padding": "same"} if "padding" in config else {})}
             before = producer.get(id(layer.input))
             if config.get("padding") == "valid" and isinstance(before, layers.ZeroPadding2D):
                 identities.add(before.name)
@@ -138,8 +140,8 @@ def deeplab(
     Returns per-pixel class logits at the input resolution, `(batch, height, width, classes)`.
 
     Args:
-        backbone: str. A registered image classifier whose builder takes `include_top` and
-            `input_shape` (its features, without the top, feed the head). Defaults to
+        backbone: str. A registered image classifier with stage features
+            (`garden.models.features`): its deepest stage feeds the head. Defaults to
             "mobilenet_v1".
         backbone_kwargs: dict. More arguments for the backbone (e.g. `{"alpha": 0.5}` or
             `{"weights": "imagenet"}`). Defaults to None.
@@ -166,6 +168,7 @@ def deeplab(
     (None, 64, 64, 4)
     """
     check_choice("aspp", aspp, ASPP_VERSIONS)
+    entry_with_features(backbone, "backbone")
     check_int("classes", classes)
     check_rate("dropout", dropout)
     if rates is None:
@@ -173,16 +176,14 @@ def deeplab(
                                                    for r in RATES_V3)
     rates = check_ints("rates", rates)
     input_shape = tuple(input_shape or (321, 321, 3))
-    features = with_output_stride(
-        build(backbone, include_top=False, input_shape=input_shape, **(backbone_kwargs or {})),
-        output_stride,
-    )
+    stages = features(backbone, input_shape=input_shape, **(backbone_kwargs or {}))
+    dense = with_output_stride(keras.Model(stages.input, stages.outputs[-1]), output_stride)
     if aspp == "v2":
         x = ASPP(classes, rates, filters=head_filters or 1024, dropout=dropout,
-                 name="aspp")(features.output)
+                 name="aspp")(dense.output)
     else:
-        x = ASPPv3(head_filters or 256, rates, name="aspp")(features.output)
+        x = ASPPv3(head_filters or 256, rates, name="aspp")(dense.output)
         x = layers.Conv2D(classes, 1, name="classifier")(x)
     x = layers.Resizing(input_shape[0], input_shape[1], interpolation="bilinear",
                         name="upsample")(x)
-    return keras.Model(features.input, x, name=name)
+    return keras.Model(dense.input, x, name=name)
