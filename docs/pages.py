@@ -196,6 +196,18 @@ def figures_table(names):
     return lines + [""]
 
 
+def features_section(name):
+    """Page lines on the model's stage features (none where it has none)."""
+    patterns = models.get_entry(name).feature_layers
+    if not patterns:
+        return []
+    return [f"Stage features: `models.features({name!r})` is a multi-output model of its "
+            "feature maps, one per stride (input size / feature size; `strides=(8, 16)` picks "
+            "some), for a detection or segmentation head. Each is the deepest layer at its "
+            f"stride named like {', '.join(f'`{p}`' for p in patterns)}; "
+            "`models.feature_layers(model)` names them for a built model.", ""]
+
+
 def model_page(name, paper_slug=None):
     """The page of one registered model: registry facts, usage and the builder's docstring
     (its summary and a table of its arguments)."""
@@ -215,6 +227,7 @@ def model_page(name, paper_slug=None):
                   f"[the paper's page](../papers/{paper_slug}.md).", ""]
     lines += figures_table([name])
     lines += ["## Usage", "", "```python", usage_snippet(name).rstrip(), "```", "",
+              *features_section(name),
               f"`garden info {name}` prints the parameters; `garden info {name} --layers` "
               "the multiply-adds per layer.", "",
               "## Reference", ""]
@@ -307,6 +320,14 @@ def pages(readme=None):
         entry = models.get_entry(name)
         out[f"models/{name}.md"] = model_page(name, model_slug.get(name))
         model_index.append(f"| [`{name}`]({name}.md) | {entry.paper} | {entry.year} | {entry.task} |")
+    model_index += ["", "## Backbones and stage features", "",
+                    "Every image classifier takes keras.applications' arguments: "
+                    "`include_top=False` returns its last feature map, `pooling=\"avg\"` or "
+                    "`\"max\"` its global average or maximum. `models.features(name, "
+                    "strides=(4, 8, 16, 32), **builder_arguments)` returns its stage features "
+                    "as one multi-output model (timm's `features_only`, KerasHub's "
+                    "`pyramid_outputs`); a model page lists the layers they are read from. "
+                    "[`deeplab`](deeplab.md) builds on them."]
     out["models/index.md"] = "\n".join(model_index) + "\n"
     recipe_index = ["# Recipes", "", "Run one with `garden train NAME`.", "",
                     "| recipe | claim |", "|---|---|"]

@@ -49,6 +49,7 @@ def test_every_model_has_its_page(pages, name):
     assert all(f"| `{a}` |" in page for a, _ in arguments)
     assert entry.arxiv in page and entry.paper in page
     assert pages_module.usage_snippet(name).rstrip() in page
+    assert (f"models.features({name!r})" in page) == bool(entry.feature_layers)
 
 
 @pytest.mark.parametrize("name", bundled_recipes())

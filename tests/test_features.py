@@ -1,12 +1,14 @@
 """Classifiers without their top: `pooling` as keras.applications has it, and the stage features
 by stride (`models.features`), over the registry on depth-reduced instances."""
 
+import doctest
 import math
 
 import keras
 import numpy as np
 import pytest
 
+import garden.models._features
 from garden import models
 
 CLASSIFIERS = [n for n in models.list_models()
@@ -185,3 +187,8 @@ def test_a_renamed_model_needs_its_architecture(backbone):
 def test_errors_name_the_argument_and_what_is_available(call, message, backbone):
     with pytest.raises(ValueError, match=message):
         call(backbone("resnet20"))
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(garden.models._features)
+    assert result.attempted > 0 and result.failed == 0

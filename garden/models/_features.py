@@ -68,7 +68,7 @@ def feature_layers(model, architecture=None):
 
     Example:
     >>> from garden import models
-    >>> models.feature_layers(models.resnet18(include_top=False))
+    >>> models.feature_layers(models.resnet18(include_top=False, input_shape=(64, 64, 3)))
     {2: 'conv1_relu', 4: 'conv2_block2_out', 8: 'conv3_block2_out', 16: 'conv4_block2_out', 32: 'conv5_block2_out'}
     """
     entry = entry_with_features(architecture or model.name,
