@@ -161,6 +161,9 @@ def test_features_by_name_builds_the_backbone_and_keeps_the_order_of_strides():
     assert pyramid.output_shape == [(None, 4, 4, 64), (None, 16, 16, 16)]
     single = models.features("resnet20", strides=2, input_shape=(16, 16, 3))
     assert single.output_shape == (None, 8, 8, 32)
+    # Strides are read from the layers, so a variable input size has them too.
+    variable = models.features("resnet20", input_shape=(None, None, 3))
+    assert variable.output_shape == [(None, None, None, c) for c in (16, 32, 64)]
 
 
 def test_a_renamed_model_needs_its_architecture(backbone):

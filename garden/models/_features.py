@@ -18,13 +18,15 @@ from keras import layers
 from garden.models._registry import _REGISTRY, build
 
 
-def _pair(value):
+def pair(value):
+    """A layer argument (`strides`, `size`, ...) as a (height, width) pair."""
     return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
 
 
-def _layer_strides(model):
-    """`{layer name: stride}` of a functional model's layers: a strided convolution or pooling
-    multiplies its input's stride, an upsampling divides it, a merge takes its inputs' largest."""
+def layer_strides(model):
+    """`{layer name: stride of its output}` of a functional model's layers: a strided convolution
+    or pooling multiplies its input's stride, an upsampling divides it, a merge takes its inputs'
+    largest. Read from the layers' configurations, so it needs no input size."""
     stride = {id(t): 1 for t in model.inputs}
     out = {}
     for layer in model.layers:
@@ -34,11 +36,11 @@ def _layer_strides(model):
         s = max((stride[id(t)] for t in inputs), default=1)
         config = layer.get_config()
         if isinstance(layer, layers.UpSampling2D):
-            s //= _pair(config["size"])[0]
+            s //= pair(config["size"])[0]
         elif isinstance(layer, layers.Conv2DTranspose):
-            s //= _pair(config["strides"])[0]
+            s //= pair(config["strides"])[0]
         elif "strides" in config and config["strides"] is not None:
-            s *= _pair(config["strides"])[0]
+            s *= pair(config["strides"])[0]
         stride[id(layer.output)] = out[layer.name] = s
     return out
 
@@ -74,7 +76,7 @@ def feature_layers(model, architecture=None):
     entry = entry_with_features(architecture or model.name,
                             "architecture" if architecture else "model.name")
     found = {}
-    for name, stride in _layer_strides(model).items():  # topological order: the deepest last
+    for name, stride in layer_strides(model).items():  # topological order: the deepest last
         if any(fnmatch.fnmatchcase(name, p) for p in entry.feature_layers):
             found[stride] = name
     return dict(sorted(found.items()))

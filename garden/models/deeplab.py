@@ -17,22 +17,16 @@ is upsampled bilinearly to the input size; the fully connected CRF of the paper 
 post-processing step, `garden.tools.DenseCRF`.
 """
 
-import math
-
 import keras
 from keras import layers
 
 from garden.layers import ASPP, ASPPv3
 from garden.layers.aspp import RATES_L, RATES_V3
-from garden.models._features import entry_with_features, features
+from garden.models._features import entry_with_features, features, layer_strides, pair
 from garden.models._registry import register_model
 from garden.utils.checks import check_choice, check_int, check_ints, check_rate
 
 ASPP_VERSIONS = ("v2", "v3")
-
-
-def _pair(value):
-    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
 
 
 def with_output_stride(backbone, output_stride):
@@ -43,10 +37,11 @@ def with_output_stride(backbone, output_stride):
     after it (kernel larger than 1x1) has its dilation multiplied by the stride removed before
     it (the "atrous algorithm"). Weights are copied: dilation does not change their shapes.
     Pooling layers lose their stride without dilation, as in DeepLab v1. Each layer's stride is
-    read from its input size, so the rewrite needs no knowledge of the architecture.
+    read from the layers before it (`layer_strides`), so the rewrite needs no knowledge of the
+    architecture.
 
     Args:
-        backbone: functional `keras.Model` with a known input height and width.
+        backbone: functional `keras.Model`.
         output_stride: int. The wanted ratio of input to feature size: a power of two, at most
             the backbone's own output stride.
 
@@ -59,13 +54,9 @@ def with_output_stride(backbone, output_stride):
     >>> with_output_stride(net, 8).output_shape
     (None, 8, 8, 256)
     """
-    size = backbone.input_shape[1]
-    if size is None:
-        raise ValueError(
-            f"backbone input_shape={backbone.input_shape} is not allowed: build the backbone "
-            "with a known height and width."
-        )
-    native = size // backbone.output_shape[1]
+    strides = layer_strides(backbone)
+    producer = {id(layer.output): layer for layer in backbone.layers}
+    native = strides[producer[id(backbone.output)].name]
     if (
         not isinstance(output_stride, int)
         or output_stride < 1
@@ -76,14 +67,13 @@ def with_output_stride(backbone, output_stride):
             f"output_stride={output_stride!r} is not allowed: use a power of two up to the "
             f"backbone's own output stride, {native}."
         )
-    producer = {id(layer.output): layer for layer in backbone.layers}
     changes, identities = {}, set()
     for layer in backbone.layers:
         config = layer.get_config()
         if "strides" not in config and "dilation_rate" not in config:
             continue
-        stride_in = 2 ** round(math.log2(size / layer.input.shape[1]))  # before this layer
-        stride = _pair(config.get("strides", 1))[0]
+        stride = pair(config.get("strides", 1))[0]
+        stride_in = strides[layer.name] // stride  # before this layer
         change = {}
         if stride > 1 and stride_in * stride > output_stride:
             # "same" padding where the layer pads (option-A shortcuts only subsample).
@@ -91,9 +81,9 @@ def with_output_stride(backbone, output_stride):
             before = producer.get(id(layer.input))
             if config.get("padding") == "valid" and isinstance(before, layers.ZeroPadding2D):
                 identities.add(before.name)
-        kernel = max(_pair(config.get("kernel_size", 1)))
+        kernel = max(pair(config.get("kernel_size", 1)))
         if stride_in > output_stride and "dilation_rate" in config and kernel > 1:
-            rate = _pair(config["dilation_rate"])[0]
+            rate = pair(config["dilation_rate"])[0]
             change["dilation_rate"] = rate * stride_in // output_stride
         if change:
             changes[layer.name] = change
