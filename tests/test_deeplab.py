@@ -106,6 +106,10 @@ def test_output_stride_of_mobilenet_and_its_dilations():
         models.with_output_stride(net, 12)
     with pytest.raises(ValueError, match="output_stride=64"):
         models.with_output_stride(net, 64)
+    # Strides are read from the layers: a variable input size is rewritten the same way.
+    variable = models.build("mobilenet_v1", alpha=0.25, include_top=False,
+                            input_shape=(None, None, 3))
+    assert models.with_output_stride(variable, 8).get_layer("conv_dw_13").dilation_rate == (4, 4)
 
 
 @pytest.mark.parametrize("aspp", ["v2", "v3"])
