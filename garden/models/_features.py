@@ -70,11 +70,12 @@ def feature_layers(model, architecture=None):
 
     Example:
     >>> from garden import models
-    >>> models.feature_layers(models.resnet18(include_top=False, input_shape=(64, 64, 3)))
-    {2: 'conv1_relu', 4: 'conv2_block2_out', 8: 'conv3_block2_out', 16: 'conv4_block2_out', 32: 'conv5_block2_out'}
+    >>> resnet = models.resnet18(include_top=False, input_shape=(64, 64, 3))
+    >>> models.feature_layers(resnet)[4], models.feature_layers(resnet)[32]
+    ('conv2_block2_out', 'conv5_block2_out')
     """
     entry = entry_with_features(architecture or model.name,
-                            "architecture" if architecture else "model.name")
+                                "architecture" if architecture else "model.name")
     found = {}
     for name, stride in layer_strides(model).items():  # topological order: the deepest last
         if any(fnmatch.fnmatchcase(name, p) for p in entry.feature_layers):
