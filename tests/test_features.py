@@ -195,3 +195,12 @@ def test_errors_name_the_argument_and_what_is_available(call, message, backbone)
 def test_docstring_examples_run():
     result = doctest.testmod(garden.models._features)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_classifier_with_its_top_gives_the_same_stages(backbone, small_model):
+    # GoogLeNet with its auxiliary classifiers (a `GoogLeNet` model): the top is left out.
+    model = small_model("googlenet")  # 65x65, shared with the registry's tests
+    assert isinstance(model, models.GoogLeNet)
+    assert models.feature_layers(model) == models.feature_layers(backbone("googlenet"))
+    pyramid = models.features(model, strides=(8, 32))
+    assert pyramid.output_shape == [(None, 9, 9, 60), (None, 3, 3, 128)]
