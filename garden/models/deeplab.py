@@ -11,8 +11,9 @@ Output stride (input size / feature size) is controlled as in Section 3.1 of Dee
 strides past the wanted stride are removed and every later convolution is dilated by the
 product of the removed strides, so the layers see the same context with the same weights, on a
 denser grid. `with_output_stride` does this to any garden functional backbone by rebuilding it
-from its layers' configs (the rewrite reads each layer's input size, so it needs no knowledge of
-the architecture), rather than by an `output_stride` argument in every backbone. The score map
+from its layers' configs (each layer's stride is the product of the strides before it, so it
+needs no knowledge of the architecture), rather than by an `output_stride` argument in every
+backbone. The backbone is a classifier's deepest stage (`garden.models.features`). The score map
 is upsampled bilinearly to the input size; the fully connected CRF of the paper is a separate
 post-processing step, `garden.tools.DenseCRF`.
 """
