@@ -76,14 +76,17 @@ def convert(model, state):
 SIGNATURE = ("conv1.weight", "stage2.0.fuse_layers.0.1.0.weight",
              "incre_modules.0.0.conv1.weight", "final_layer.0.weight")
 
-# timm's results table (results-imagenet.csv, 224x224; crop 0.875, or 0.95 for ms_aug_in1k),
-# preprocessed with ImageNet's mean and std. The SHA-256 and sizes of the Hugging Face files
-# were not available offline: empty and 0 until someone records them.
-for model, checkpoint, top1 in (("hrnet_w18_small", "hrnet_w18_small.ms_in1k", 72.34),
-                                ("hrnet_w18", "hrnet_w18.ms_aug_in1k", 78.11),
-                                ("hrnet_w32", "hrnet_w32.ms_in1k", 78.45)):
+# (garden model, timm checkpoint, top-1 %): timm's results table (results-imagenet.csv, 224x224,
+# crop 0.875, or 0.95 for ms_aug_in1k), inputs normalised with ImageNet's mean and std ("torch").
+# The SHA-256 and sizes of the Hugging Face files were not available offline: empty and 0 until
+# someone records them.
+TIMM_CHECKPOINTS = (("hrnet_w18_small", "hrnet_w18_small.ms_in1k", 72.34),
+                    ("hrnet_w18", "hrnet_w18.ms_aug_in1k", 78.11),
+                    ("hrnet_w32", "hrnet_w32.ms_in1k", 78.45))
+REGISTERED = [
     register_checkpoint(Checkpoint(
         model=model, source="timm",
         url=f"https://huggingface.co/timm/{checkpoint}/resolve/main/model.safetensors",
         sha256="", size_bytes=0, top1=top1, preprocessing="torch", convert=convert,
         signature=SIGNATURE, builder_kwargs={"head": "classification"}, default=True))
+    for model, checkpoint, top1 in TIMM_CHECKPOINTS]
