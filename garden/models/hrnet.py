@@ -81,8 +81,9 @@ PAPER = dict(
 def _conv_bn(x, filters, kernel, name, strides=1, relu=True, bias=False):
     if strides == 2:  # PyTorch's symmetric padding, as the checkpoints were trained with
         x = layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
-    x = layers.Conv2D(filters, kernel, strides=strides, padding="same" if strides == 1 else "valid",
-                      use_bias=bias, name=f"{name}_conv")(x)
+    x = layers.Conv2D(filters, kernel, strides=strides,
+                      padding="same" if strides == 1 else "valid", use_bias=bias,
+                      name=f"{name}_conv")(x)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=1e-5, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
