@@ -55,8 +55,12 @@ def _cell(text):
 
 
 def _table_cell(text):
-    """A README table cell for a table of the site: bars stay escaped, repository links text."""
-    return _RELATIVE_LINK.sub(r"\1", text.strip())
+    """Text as one cell of a site table: bars escaped outside code spans and bare inside them
+    (Python-Markdown splits cells at neither, and shows a backslash in code), links into the
+    repository kept as their text."""
+    spans = re.split(r"(`[^`]*`)", _RELATIVE_LINK.sub(r"\1", text.strip()))
+    return "".join(s.replace("\\|", "|") if s.startswith("`") else
+                   _UNESCAPED_BAR.sub(r"\\|", s) for s in spans)
 
 
 def slug(paper):
@@ -163,10 +167,6 @@ def run_commands(name, recorded):
     text = recorded[name][1] if name in recorded else ""
     found = re.findall(rf"`(garden train {name}(?: [^`]*)?)`", text)
     return list(dict.fromkeys(found)) or [f"garden train {name}"]
-
-
-def _escape_bars(text):
-    return text.replace("|", "\\|")
 
 
 def _tokens(text):
@@ -293,7 +293,7 @@ def figures_table(names):
         arguments = ", ".join(f"`{k}={v!r}`" for k, v in f.kwargs) or "defaults"
         quantity = f"{f.quantity} of `{f.layer}`" if f.layer else f.quantity
         lines.append(f"| `{name}` | {arguments} | {quantity} | {_figure_value(f)} | "
-                     f"{_escape_bars(f.source)} |")
+                     f"{_table_cell(f.source)} |")
     return lines + [""]
 
 
@@ -330,7 +330,7 @@ def model_page(name, paper_slug=None):
     lines += [summary, ""]
     if arguments:
         lines += ["| argument | description |", "|---|---|"]
-        lines += [f"| `{a}` | {_escape_bars(d)} |" for a, d in arguments]
+        lines += [f"| `{a}` | {_table_cell(d)} |" for a, d in arguments]
         lines.append("")
     lines += [f"Source: `{entry.builder.__module__}.{entry.builder.__name__}`; every public "
               "name of the package: [`garden.models`](../api/models.md).", ""]
@@ -371,7 +371,7 @@ def recipe_page(name, recorded, paper_slug=None):
     lines += [f"**Seeds:** {', '.join(map(str, recipe['seeds']))}", ""]
     if recipe.get("variants"):
         lines += ["## Variants", "", "| variant | overrides |", "|---|---|"]
-        lines += [f"| `{v}` | " + ("<br>".join(f"`{_escape_bars(d)}`" for d in _dotted(o))
+        lines += [f"| `{v}` | " + ("<br>".join(_table_cell(f"`{d}`") for d in _dotted(o))
                                    or "none: the recipe as written") + " |"
                   for v, o in recipe["variants"].items()]
         lines.append("")

@@ -121,7 +121,8 @@ def test_every_readme_paper_has_its_page_with_the_readme_text_and_its_account(pa
     assert len(rows) > 40
     for row in rows:
         page = pages[f"papers/{row['slug']}.md"]
-        assert row["garden"] in page and row["result"] in page
+        assert pages_module._table_cell(row["garden"]) in page
+        assert pages_module._table_cell(row["result"]) in page
         text = pages_module.account(row["slug"])
         assert text.split("\n", 1)[0] in page  # the **Paper:** line
         assert all(body in page for _, _, body in pages_module.sections(text))
@@ -202,6 +203,8 @@ def test_readme_cells_are_parsed_not_retyped():
     assert row["slug"] == "foo" and row["paper"] == "Foo (Bar 2020), notes"
     assert pages_module._cell(row["garden"]) == "`f(a=1 | 2)`: see the file"
     assert pages_module._cell(row["result"]) == "97.5% on [x](https://example.org)"
+    assert pages_module._table_cell(row["garden"]) == "`f(a=1 | 2)`: see the file"
+    assert pages_module._table_cell("a | b `c \\| d`") == "a \\| b `c | d`"
 
 
 def test_a_paper_cell_must_link_its_account_by_its_slug():
