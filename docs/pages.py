@@ -342,16 +342,29 @@ def recipe_source(name):
     return (importlib.resources.files("garden.recipes") / "training" / f"{name}.toml").read_text()
 
 
-def _dotted(overrides, prefix=""):
-    """A variant's overrides as TOML's dotted keys: `train.options.rate = 0.5`."""
-    out = []
-    for key, value in overrides.items():
-        key = key if re.fullmatch(r"[\w-]+", key) else json.dumps(key)
-        if isinstance(value, dict) and value:
-            out += _dotted(value, f"{prefix}{key}.")
+def _toml_key(key):
+    return key if re.fullmatch(r"[\w-]+", key) else json.dumps(key)
+
+
+def _toml(value):
+    """A value as TOML writes it inline: `{class_name = "Adam", config = {rate = 0.1}}`."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml, value)) + "]"
+    return json.dumps(value)  # strings, numbers, true / false
+
+
+def _overrides(variant):
+    """A variant's overrides as the TOML lines that write them: `train.epochs = 5`, one per
+    key of a section."""
+    lines = []
+    for section, value in variant.items():
+        if isinstance(value, dict):
+            lines += [f"{section}.{_toml_key(k)} = {_toml(v)}" for k, v in value.items()]
         else:
-            out.append(f"{prefix}{key} = {json.dumps(value)}")
-    return out
+            lines.append(f"{section} = {_toml(value)}")
+    return lines
 
 
 def recipe_page(name, recorded, paper_slug=None):
@@ -371,7 +384,7 @@ def recipe_page(name, recorded, paper_slug=None):
     lines += [f"**Seeds:** {', '.join(map(str, recipe['seeds']))}", ""]
     if recipe.get("variants"):
         lines += ["## Variants", "", "| variant | overrides |", "|---|---|"]
-        lines += [f"| `{v}` | " + ("<br>".join(_table_cell(f"`{d}`") for d in _dotted(o))
+        lines += [f"| `{v}` | " + ("<br>".join(_table_cell(f"`{d}`") for d in _overrides(o))
                                    or "none: the recipe as written") + " |"
                   for v, o in recipe["variants"].items()]
         lines.append("")
