@@ -10,6 +10,7 @@ import importlib.util
 import io
 import posixpath
 import re
+import tomllib
 from pathlib import Path
 
 import keras
@@ -71,6 +72,14 @@ def test_every_recipe_has_its_page(pages, name):
     assert recipe["claim"] in page
     assert pages_module.recipe_source(name).rstrip() in page
     assert all(f"| `{v}` |" in page for v in recipe.get("variants", {}))
+
+
+def test_variant_overrides_are_shown_as_the_toml_that_writes_them(pages):
+    for name in bundled_recipes():
+        for overrides in load_recipe(name).get("variants", {}).values():
+            assert tomllib.loads("\n".join(pages_module._overrides(overrides))) == overrides
+    assert ('| `low_rank_8` | `train.options = {compression = {"*kernel" = [{name = "LowRank", '
+            'rank = 8}]}}` |') in pages["recipes/konecny_digits.md"]
 
 
 def test_every_recipe_has_one_record_of_its_measured_result(recorded):
