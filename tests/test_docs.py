@@ -76,7 +76,7 @@ def test_every_recipe_has_its_page(pages, name):
 
 def test_variant_overrides_are_shown_as_the_toml_that_writes_them(pages):
     for name in bundled_recipes():
-        for overrides in load_recipe(name).get("variants", {}).values():
+        for overrides in tomllib.loads(pages_module.recipe_source(name)).get("variants", {}).values():
             assert tomllib.loads("\n".join(pages_module._overrides(overrides))) == overrides
     assert ('| `low_rank_8` | `train.options = {compression = {"*kernel" = [{name = "LowRank", '
             'rank = 8}]}}` |') in pages["recipes/konecny_digits.md"]
@@ -202,6 +202,18 @@ def test_models_and_recipes_land_on_their_papers():
                 "konecny_digits": "federated-learning",
                 "rethinking_generalization": "rethinking-generalization"}
     assert {r: recipe_slug[r] for r in expected} == expected
+
+
+def test_paper_pages_list_the_recipes_that_cite_them_or_train_their_models(pages):
+    def listed(slug, title):
+        return re.findall(r"^- \[`(\w+)`\]", _section(pages[f"papers/{slug}.md"], title),
+                          re.MULTILINE)
+
+    assert listed("class-imbalance", "Recipes") == ["focal_loss_imbalanced"]  # cites Buda 2018
+    assert listed("u-net", "Recipes") == ["segmentation_shapes", "unet_shapes"]
+    assert listed("one-cycle-disciplined-approach", "Recipes") == ["super_convergence_digits"]
+    assert {"clr_digits", "loss_landscape_digits", "bag_of_tricks_digits"} <= set(
+        listed("resnet", "Recipes that train these models"))
 
 
 def test_readme_cells_are_parsed_not_retyped():
