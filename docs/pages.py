@@ -215,7 +215,8 @@ def assign(rows, recorded=None):
         if name in recorded:
             placed_recipes[name] = recorded[name][0]
             continue
-        slugs = cited(rows, load_recipe(name)) or [r["slug"] for r in [_by_mention(rows, name)] if r]
+        row = _by_mention(rows, name)
+        slugs = cited(rows, load_recipe(name)) or ([row["slug"]] if row else [])
         if slugs:
             placed_recipes[name] = slugs[0]
     return placed_models, placed_recipes
@@ -402,7 +403,8 @@ def recipe_page(name, recorded, paper_slug=None):
 
 
 def _recipe_list(names):
-    return [f"- [`{r}`](../recipes/{r}.md): {load_recipe(r).get('claim', '')}" for r in names] + [""]
+    return [f"- [`{r}`](../recipes/{r}.md): {load_recipe(r).get('claim', '')}"
+            for r in names] + [""]
 
 
 def paper_page(row, model_names, recipe_names, user_names=()):
