@@ -11,6 +11,7 @@ build time and `tests/test_docs.py` checks them without a build (`empty_sections
 `paper_links`, `foreign_results` are those checks).
 """
 
+import functools
 import importlib.resources
 import inspect
 import json
@@ -41,6 +42,12 @@ _WEB_LINK = re.compile(r"\[[^\]]+\]\((https?://[^)\s]+)\)")
 _HEADING = re.compile(r"(#{1,6}) +(.+)")
 _RECORD = re.compile(r"Measured: `(\w+)`")
 _RESULT_NUMBER = re.compile(r"\d+\.\d+|\d+(?:\.\d+)?[%x]")
+
+
+@functools.cache
+def _recipe(name):
+    """A bundled recipe, read and validated once (validation builds its optimizers and losses)."""
+    return load_recipe(name)
 
 
 def _plain(text):
@@ -216,7 +223,7 @@ def assign(rows, recorded=None):
             placed_recipes[name] = recorded[name][0]
             continue
         row = _by_mention(rows, name)
-        slugs = cited(rows, load_recipe(name)) or ([row["slug"]] if row else [])
+        slugs = cited(rows, _recipe(name)) or ([row["slug"]] if row else [])
         if slugs:
             placed_recipes[name] = slugs[0]
     return placed_models, placed_recipes
@@ -371,7 +378,7 @@ def _overrides(variant):
 def recipe_page(name, recorded, paper_slug=None):
     """The page of one bundled recipe: its claim, variants, its own measured result (its
     record), the command that runs it and its TOML file."""
-    recipe = load_recipe(name)
+    recipe = _recipe(name)
     paper = recipe.get("paper", "-")
     if paper_slug:
         paper += f" ([the paper's page](../papers/{paper_slug}.md))"
@@ -380,8 +387,9 @@ def recipe_page(name, recorded, paper_slug=None):
         lines += [f"**Claim:** {recipe['claim']}", ""]
     if recipe.get("description"):
         lines += [recipe["description"], ""]
-    lines += [f"**Models:** " + ", ".join(f"[`{m}`](../models/{m}.md)"
-                                          for m in sorted(recipe_models(recipe))), ""]
+    if recipe_models(recipe):
+        lines += ["**Models:** " + ", ".join(f"[`{m}`](../models/{m}.md)"
+                                             for m in sorted(recipe_models(recipe))), ""]
     lines += [f"**Seeds:** {', '.join(map(str, recipe['seeds']))}", ""]
     if recipe.get("variants"):
         lines += ["## Variants", "", "| variant | overrides |", "|---|---|"]
@@ -394,7 +402,8 @@ def recipe_page(name, recorded, paper_slug=None):
         home, text = recorded[name]
         lines += [text, "", f"Recorded on [the paper's page](../papers/{home}.md).", ""]
     else:
-        lines += ["Not measured yet: run it and read `runs/" + name + "/results.md`.", ""]
+        lines += ["Not measured yet: run it; `garden train` prints the results table and writes "
+                  f"`runs/{name}/results.json`.", ""]
     lines += ["## Run it", "", "```bash", *run_commands(name, recorded), "```", "",
               "A bundled recipe runs by its name from any directory; its runs go to "
               f"`runs/{name}/` (`--runs-dir` to change), and a second run resumes or reuses them.",
@@ -403,7 +412,7 @@ def recipe_page(name, recorded, paper_slug=None):
 
 
 def _recipe_list(names):
-    return [f"- [`{r}`](../recipes/{r}.md): {load_recipe(r).get('claim', '')}"
+    return [f"- [`{r}`](../recipes/{r}.md): {_recipe(r).get('claim', '')}"
             for r in names] + [""]
 
 
@@ -445,7 +454,7 @@ def pages(readme=None):
     rows = paper_rows(readme)
     recorded = records()
     model_slug, recipe_slug = assign(rows, recorded)
-    recipes = {name: load_recipe(name) for name in bundled_recipes()}
+    recipes = {name: _recipe(name) for name in bundled_recipes()}
     out = {}
     index = ["# Papers", "", "Every paper of the reading list: what garden builds for it and the "
              "headline of what its recipes measured (each paper's page has the whole account).", "",
@@ -465,14 +474,13 @@ def pages(readme=None):
         out[f"models/{name}.md"] = model_page(name, model_slug.get(name))
         model_index.append(f"| [`{name}`]({name}.md) | {entry.paper} | {entry.year} | {entry.task} |")
     out["models/index.md"] = "\n".join(model_index) + "\n"
-    special = [(n, c) for n in recipes for c in run_commands(n, recorded)
-               if c != f"garden train {n}"]
+    special = [c for n in recipes for c in run_commands(n, recorded) if c != f"garden train {n}"]
     recipe_index = ["# Recipes", "",
                     "Each bundled recipe runs by its name, from any directory:", "", "```bash",
                     f"garden train {next(iter(recipes))}", "```", ""]
     if special:
         recipe_index += ["Those that need more than their name:", "", "```bash",
-                         *[c for _, c in special], "```", ""]
+                         *special, "```", ""]
     recipe_index += ["| recipe | claim |", "|---|---|"]
     for name, recipe in recipes.items():
         out[f"recipes/{name}.md"] = recipe_page(name, recorded, recipe_slug.get(name))
