@@ -387,6 +387,8 @@ def recipe_page(name, recorded, paper_slug=None):
         lines += [f"**Claim:** {recipe['claim']}", ""]
     if recipe.get("description"):
         lines += [recipe["description"], ""]
+    if recipe.get("time"):
+        lines += [f"**Run time:** {recipe['time']}", ""]
     if recipe_models(recipe):
         lines += ["**Models:** " + ", ".join(f"[`{m}`](../models/{m}.md)"
                                              for m in sorted(recipe_models(recipe))), ""]
