@@ -40,6 +40,15 @@ def pages():
 
 
 @pytest.fixture(scope="session")
+def site(pages):
+    """Every page of the site: the generated ones and the hand-written ones beside them (the
+    paper accounts are read into the generated paper pages)."""
+    hand_written = {str(p.relative_to(DOCS)): p.read_text() for p in DOCS.rglob("*.md")
+                    if p.parent != pages_module.PAPERS}
+    return {**pages, **hand_written}
+
+
+@pytest.fixture(scope="session")
 def recorded():
     return pages_module.records()
 
@@ -148,6 +157,9 @@ def test_every_paper_page_links_its_paper_and_the_papers_of_its_models(pages):
         for name in [m for m, s in model_slug.items() if s == row["slug"]]:
             assert models.get_entry(name).arxiv in links, (row["slug"], name)
             assert pages_module.paper_links(pages[f"models/{name}.md"]) == links
+    # char_lstm's registry link is Graves 2013's; its page links Hochreiter & Schmidhuber too
+    assert pages_module.paper_links(pages["models/char_lstm.md"])[0] == (
+        "https://doi.org/10.1162/neco.1997.9.8.1735")
 
 
 def test_paper_links_finds_no_link_on_a_page_without_one():
@@ -157,11 +169,8 @@ def test_paper_links_finds_no_link_on_a_page_without_one():
     assert pages_module.paper_links(line) == ["https://doi.org/1", "https://a.b/2"]
 
 
-def test_no_page_has_an_empty_section(pages):
-    hand_written = {str(p.relative_to(DOCS)): p.read_text() for p in DOCS.rglob("*.md")
-                    if p.parent != pages_module.PAPERS}
-    empty = {path: pages_module.empty_sections(text)
-             for path, text in {**pages, **hand_written}.items()}
+def test_no_page_has_an_empty_section(site):
+    empty = {path: pages_module.empty_sections(text) for path, text in site.items()}
     assert {path: titles for path, titles in empty.items() if titles} == {}
 
 
@@ -170,17 +179,15 @@ def test_empty_sections_are_headings_followed_by_a_heading_or_the_end():
     assert pages_module.empty_sections(page) == ["Title", "Recipes", "Notes"]
 
 
-def test_every_relative_link_and_image_resolves(pages):
+def test_every_relative_link_and_image_resolves(site):
     """What `mkdocs build --strict` checks, without the build: each relative link of a
-    generated or hand-written page names a generated page or a file under docs/."""
-    hand_written = {str(p.relative_to(DOCS)): p.read_text() for p in DOCS.rglob("*.md")
-                    if p.parent != pages_module.PAPERS}
+    generated or hand-written page names a page of the site or a file under docs/."""
     broken = []
-    for path, text in {**pages, **hand_written}.items():
+    for path, text in site.items():
         text = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
         for target in re.findall(r"\]\((?!https?://)([^)#\s]+)", text):
             resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
-            if resolved not in pages and not (DOCS / resolved).is_file() and (
+            if resolved not in site and not (DOCS / resolved).is_file() and (
                     resolved != "notes/td_learning.png"):  # written by gen_pages.py at build time
                 broken.append((path, target))
     assert broken == []
