@@ -19,7 +19,7 @@ import pytest
 import garden.tools.kkt
 import garden.tools.td_learning
 from garden import models
-from garden.recipes import bundled_recipes, load_recipe
+from garden.recipes import bundled_recipes
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -77,7 +77,7 @@ def test_every_model_has_its_page(pages, name):
 @pytest.mark.parametrize("name", bundled_recipes())
 def test_every_recipe_has_its_page(pages, name):
     page = pages[f"recipes/{name}.md"]
-    recipe = load_recipe(name)
+    recipe = pages_module._recipe(name)
     assert recipe["claim"] in page
     assert pages_module.recipe_source(name).rstrip() in page
     assert all(f"| `{v}` |" in page for v in recipe.get("variants", {}))
@@ -123,7 +123,7 @@ def test_a_recipe_page_runs_its_recipe_by_name(pages, recorded, name):
         pages[f"recipes/{name}.md"], "Run it")
     for command in commands:
         assert command == f"garden train {name}" or command.startswith(f"garden train {name} --")
-    workers = load_recipe(name).get("distribute", {}).get("strategy") == "multi_worker"
+    workers = pages_module._recipe(name).get("distribute", {}).get("strategy") == "multi_worker"
     assert workers == any(re.search(r"--workers [2-9]", c) for c in commands)
 
 
