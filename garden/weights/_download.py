@@ -36,7 +36,8 @@ def download(checkpoint, cache_dir=None):
     """
     try:
         path = keras.utils.get_file(
-            checkpoint.file_name, checkpoint.url, cache_subdir=CACHE_SUBDIR, cache_dir=cache_dir
+            checkpoint.file_name, checkpoint.url, cache_subdir=CACHE_SUBDIR,
+            cache_dir=cache_dir or keras.config.keras_home(),
         )
     except Exception as e:  # keras raises a bare Exception for URL errors
         raise ValueError(
