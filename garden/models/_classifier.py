@@ -237,17 +237,13 @@ def resolve_weights(model, arguments, given):
             )
     preprocessing = None
     if check_bool("include_preprocessing", arguments["include_preprocessing"]):
-        if checkpoint is None:
-            try:
-                checkpoint_for_input = pretrained_weights.get_checkpoint(model)
-            except ValueError:
-                raise ValueError(
-                    f"include_preprocessing=True is not allowed for {model}: it has no "
-                    "pretrained checkpoint whose normalisation it would use."
-                ) from None
-            preprocessing = checkpoint_for_input.preprocessing
-        else:
-            preprocessing = checkpoint.preprocessing
+        source = checkpoint or pretrained_weights.default_checkpoint(model)
+        if source is None:
+            raise ValueError(
+                f"include_preprocessing=True is not allowed for {model}: it has no pretrained "
+                "checkpoint whose normalisation it would use."
+            )
+        preprocessing = source.preprocessing
     return Pretrained(weights, checkpoint, state, keras_file, builder_kwargs, preprocessing)
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "checkpoints",
     "class_names",
     "decode_predictions",
+    "default_checkpoint",
     "download",
     "get_checkpoint",
     "load_state_dict",
@@ -77,6 +78,17 @@ def checkpoints(model):
     return dict(CHECKPOINTS.get(model, {}))
 
 
+def default_checkpoint(model):
+    """The checkpoint `weights="imagenet"` loads: the one registered with `default=True`, or
+    the model's only one; None where there is none."""
+    found = list(checkpoints(model).values())
+    defaults = [c for c in found if c.default] or (found if len(found) == 1 else [])
+    if len(defaults) > 1:
+        raise ValueError(f"{model} has several default checkpoints: "
+                         f"{', '.join(c.source for c in defaults)}")
+    return defaults[0] if defaults else None
+
+
 def get_checkpoint(model, weights="imagenet"):
     """The checkpoint `weights` names: "imagenet" (the model's default) or a source.
 
@@ -84,13 +96,9 @@ def get_checkpoint(model, weights="imagenet"):
         ValueError: the model has no such checkpoint; the message lists the ones it has.
     """
     found = checkpoints(model)
-    if weights == "imagenet":
-        defaults = [c for c in found.values() if c.default] or (
-            list(found.values()) if len(found) == 1 else [])
-        if len(defaults) == 1:
-            return defaults[0]
-    elif weights in found:
-        return found[weights]
+    checkpoint = default_checkpoint(model) if weights == "imagenet" else found.get(weights)
+    if checkpoint is not None:
+        return checkpoint
     allowed = (f"use None, 'imagenet', one of its sources ({', '.join(map(repr, found))})"
                if found else f"{model} has no pretrained checkpoint: use None")
     raise ValueError(f"weights={weights!r} is not allowed for {model}: {allowed} or the path "
@@ -115,10 +123,12 @@ def load_state_dict(path):
         import safetensors.numpy
 
         try:
-            return {key: np.asarray(value) for key, value in
-                    safetensors.numpy.load_file(path).items()}
+            state = safetensors.numpy.load_file(path)
         except (safetensors.SafetensorError, OSError, ValueError) as e:
             raise ValueError(f"Cannot read {path}: not a valid safetensors file ({e}).") from None
+        # bfloat16 (ml_dtypes' type) as float32, as the PyTorch reader gives it.
+        return {key: value.astype(np.float32) if value.dtype.name == "bfloat16" else value
+                for key, value in state.items()}
     return read_torch(path)
 
 

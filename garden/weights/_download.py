@@ -8,11 +8,15 @@ import keras
 CACHE_SUBDIR = "models"  # keras.applications' files live there too
 
 
+def keras_home():
+    """Keras' cache directory, as Keras finds it: `$KERAS_HOME`, else `~/.keras`."""
+    return os.path.expanduser(os.environ.get("KERAS_HOME") or os.path.join("~", ".keras"))
+
+
 def cache_path(checkpoint, cache_dir=None):
     """Where the checkpoint's file is, or would be, in Keras' cache (`$KERAS_HOME/models`,
     `~/.keras/models` by default)."""
-    root = os.path.expanduser(cache_dir or keras.config.keras_home())
-    return os.path.join(root, CACHE_SUBDIR, checkpoint.file_name)
+    return os.path.join(cache_dir or keras_home(), CACHE_SUBDIR, checkpoint.file_name)
 
 
 def sha256(path):
@@ -37,7 +41,7 @@ def download(checkpoint, cache_dir=None):
     try:
         path = keras.utils.get_file(
             checkpoint.file_name, checkpoint.url, cache_subdir=CACHE_SUBDIR,
-            cache_dir=cache_dir or keras.config.keras_home(),
+            cache_dir=cache_dir or keras_home(),
         )
     except Exception as e:  # keras raises a bare Exception for URL errors
         raise ValueError(
