@@ -38,10 +38,13 @@ def download(checkpoint, cache_dir=None):
         ValueError: the download failed (offline: says from where, and how to pass the file
             instead), or the file's hash is not the checkpoint's.
     """
+    target = cache_path(checkpoint, cache_dir)
+    # keras.utils.get_file falls back to /tmp/.keras when the directory does not exist yet.
+    os.makedirs(os.path.dirname(target), exist_ok=True)
     try:
         path = keras.utils.get_file(
             checkpoint.file_name, checkpoint.url, cache_subdir=CACHE_SUBDIR,
-            cache_dir=cache_dir or keras_home(),
+            cache_dir=os.path.dirname(os.path.dirname(target)),
         )
     except Exception as e:  # keras raises a bare Exception for URL errors
         raise ValueError(

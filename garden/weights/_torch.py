@@ -36,6 +36,7 @@ STORAGE_DTYPES = {
     "ByteStorage": np.uint8,
     "BoolStorage": np.bool_,
 }
+ZIP_MAGIC = b"PK\x03\x04"
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
 
@@ -104,6 +105,10 @@ ALLOWED_GLOBALS = {
 }
 
 
+class RefusedGlobal(pickle.UnpicklingError):
+    """A pickle names a global that a state dict does not use."""
+
+
 class _StateDictUnpickler(pickle.Unpickler):
     """An unpickler that knows only `ALLOWED_GLOBALS` and records the storages it meets."""
 
@@ -113,7 +118,7 @@ class _StateDictUnpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         if (module, name) not in ALLOWED_GLOBALS:
-            raise pickle.UnpicklingError(
+            raise RefusedGlobal(
                 f"the pickle names the global {module}.{name}, which a state dict does not "
                 f"use; only {', '.join(f'{m}.{n}' for m, n in ALLOWED_GLOBALS)} are allowed"
             )
@@ -133,10 +138,11 @@ class _StateDictUnpickler(pickle.Unpickler):
 def _unpickle(unpickler, path):
     try:
         return unpickler.load()
-    except pickle.UnpicklingError as e:
-        raise ValueError(f"Cannot read {path}: {e}.") from None
-    except (EOFError, struct.error, IndexError, KeyError, TypeError, AttributeError) as e:
-        raise ValueError(f"Cannot read {path}: its pickle is truncated or corrupted ({e!r}).") \
+    except RefusedGlobal as e:
+        raise ValueError(f"Cannot read {path}: {e}; it is refused, not run.") from None
+    except (pickle.UnpicklingError, EOFError, struct.error, IndexError, KeyError, TypeError,
+            AttributeError, ValueError) as e:
+        raise ValueError(f"Cannot read {path}: its pickle is truncated or corrupted ({e}).") \
             from None
 
 
@@ -180,8 +186,8 @@ def _read_legacy(path):
         for _ in range(3):  # magic number, protocol version, system information
             header.append(_unpickle(_StateDictUnpickler(file), path))
         if header[0] != LEGACY_MAGIC or header[1] != LEGACY_PROTOCOL:
-            raise ValueError(f"Cannot read {path}: not a torch.save file (neither a zip archive "
-                             "nor the legacy format's magic number).")
+            raise ValueError(f"Cannot read {path}: a pickle, but not a torch.save file (no "
+                             "magic number of its legacy format).")
         byteorder = "<" if header[2].get("little_endian", True) else ">"
         unpickler = _StateDictUnpickler(file)
         obj = _unpickle(unpickler, path)
@@ -232,5 +238,13 @@ def read_torch(path):
         ValueError: the file is not a state dict, names a global a state dict does not use
             (refused without running it), or is truncated or corrupted.
     """
-    obj = _read_zip(path) if zipfile.is_zipfile(path) else _read_legacy(path)
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if start.startswith(ZIP_MAGIC):
+        obj = _read_zip(path)
+    elif start[:1] == pickle.PROTO:
+        obj = _read_legacy(path)
+    else:
+        raise ValueError(f"Cannot read {path}: not a torch.save file (neither a zip archive nor "
+                         "a pickle).")
     return _materialise(obj, path)
