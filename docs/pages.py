@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAPERS = ROOT / "docs" / "papers"
 API_MODULES = (
     "models", "layers", "losses", "metrics", "schedules", "callbacks", "sparsity", "data",
-    "export", "tools", "recipes", "federated", "utils",
+    "export", "tools", "recipes", "federated", "utils", "weights",
 )
 # Notes pages (hand-written, under docs/notes/) for the README rows that are notes.
 NOTES = {
@@ -196,6 +196,26 @@ def figures_table(names):
     return lines + [""]
 
 
+def checkpoints_table(name):
+    """The pretrained checkpoints of model `name` (`garden.weights`), as page lines (none: no
+    lines)."""
+    from garden import weights
+
+    found = weights.checkpoints(name).values()
+    if not found:
+        return []
+    default = weights.default_checkpoint(name)
+    lines = ["## Pretrained checkpoints", "",
+             "`weights=\"imagenet\"` loads the one marked *default*; `weights=SOURCE` any of them "
+             "([pretrained weights](../weights.md)).", "",
+             "| source | file | size | top-1 (published) | input |", "|---|---|---|---|---|"]
+    for c in found:
+        size = "-" if c.size_bytes is None else f"{c.size_bytes / 1e6:.1f} MB"
+        lines.append(f"| {c.source}{' (default)' if c is default else ''} | [`{c.file_name}`]"
+                     f"({c.url}) | {size} | {c.top1:.2f}% | `{c.preprocessing}` |")
+    return lines + [""]
+
+
 def model_page(name, paper_slug=None):
     """The page of one registered model: registry facts, usage and the builder's docstring
     (its summary and a table of its arguments)."""
@@ -214,6 +234,7 @@ def model_page(name, paper_slug=None):
         lines += [f"What garden implements for this paper, and the measured result: "
                   f"[the paper's page](../papers/{paper_slug}.md).", ""]
     lines += figures_table([name])
+    lines += checkpoints_table(name)
     lines += ["## Usage", "", "```python", usage_snippet(name).rstrip(), "```", "",
               f"`garden info {name}` prints the parameters; `garden info {name} --layers` "
               "the multiply-adds per layer.", "",
