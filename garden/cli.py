@@ -119,8 +119,8 @@ def cmd_info(args):
             print(f"\n{profile.table()}")
     print(f"\n{info['doc']}")
     rows = _checkpoint_rows([args.name])
-    print("\ncheckpoints: " + ("none (weights=None or a Keras weights file)" if not rows else
-                               "\n" + _table(rows)))
+    print("\ncheckpoints:" + ("\n" + _table(rows) if rows else
+                              " none (weights=None, or a Keras weights file)"))
 
 
 def _checkpoint_rows(names):

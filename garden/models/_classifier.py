@@ -9,9 +9,9 @@ global average pooling and a dense layer, its own top. Its entry points are shor
         return _vgg("vgg16", **kwargs)
 
 `register_classifier` gives the entry point its full signature (the family builder's keyword
-arguments, then the contract's nine: `include_top, weights, input_tensor, input_shape, pooling, classes,
-classifier_activation, include_preprocessing, name`) and a docstring documenting every argument,
-rejects unknown arguments naming the accepted ones, and registers it.
+arguments, then the contract's nine: `include_top, weights, input_tensor, input_shape, pooling,
+classes, classifier_activation, include_preprocessing, name`) and a docstring documenting every
+argument, rejects unknown arguments naming the accepted ones, and registers it.
 
 Pretrained weights (`garden.weights`): before the family builder runs, the entry point resolves
 `weights` to a checkpoint of the model (`resolve_weights`): "imagenet" or a source name picks one
@@ -107,7 +107,8 @@ def register_classifier(family, *, classes=1000, keras_application=None, tiny=No
             and its docstring's "Args:" section documents them.
         classes: int. The entry's default class count. Defaults to 1000.
         keras_application: name of the `keras.applications` model with the same layers and
-            weight order, whose ImageNet weights `weights="imagenet"` loads. Defaults to None.
+            weight order, whose ImageNet weights the "keras" checkpoint
+            (`garden.weights.keras_applications`) copies. Defaults to None.
         tiny: dict. Entries of the family's variant spec that give a depth-reduced instance of
             the same structure (one block per stage, few filters), which the registry-driven
             tests build with the entry's `small_kwargs`. Defaults to None (the entry's own).

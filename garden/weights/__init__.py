@@ -46,6 +46,7 @@ __all__ = [
     "download",
     "get_checkpoint",
     "load_state_dict",
+    "normalize",
     "preprocess_input",
     "register_checkpoint",
     "sha256",

@@ -53,7 +53,8 @@ class _Tensor:
     """A tensor of a pickle: a view of a storage, materialised once the storages are read."""
 
     def __init__(self, storage, offset, size, stride):
-        self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
+        self.storage, self.offset = storage, offset
+        self.size, self.stride = tuple(size), tuple(stride)
 
     def to_numpy(self):
         flat = self.storage.array
