@@ -7,6 +7,8 @@ import os
 import pickle
 import shutil
 import struct
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from garden import models, weights
 from garden.cli import main
 from garden.weights import CHECKPOINTS, Checkpoint
 from garden.weights._port import Porter
+from tests.helpers import requires_torch
 
 FIXTURES = Path(__file__).parent / "fixtures" / "weights"
 READERS = ["tiny_zip.pth", "tiny_legacy.pth", "tiny.safetensors"]
@@ -225,6 +228,7 @@ def test_weights_that_fit_nothing_are_refused_naming_why(test_checkpoint, tmp_pa
         (dict(weights="timm"), r"weights='timm' is not allowed for alexnet: use None, 'imagenet', "
                                r"one of its sources \('test'\)"),
         (dict(weights=str(tmp_path / "model.ckpt")), "weights='.*model.ckpt' is not allowed"),
+        (dict(weights=["imagenet"]), r"weights=\['imagenet'\] is not allowed"),
     ]
     for kwargs, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -334,3 +338,35 @@ def test_cli_lists_and_converts_checkpoints(test_checkpoint, tmp_path, capsys, m
     assert ("checkpoints:\nmodel          source  file                    size  top-1   input  cached\n"
             "squeezenet1_1  test *  squeezenet.safetensors  ?     50.00%  torch  no"
             ) in capsys.readouterr().out
+
+
+# Against PyTorch itself, where installed ---------------------------------------------------------
+
+# torchvision segfaults when imported after TensorFlow in one process: PyTorch writes the files
+# and what torch.load reads from them in a process of its own.
+TORCH_WRITER = """
+import sys, numpy as np, torch, torchvision
+torch.manual_seed(0)
+state = torchvision.models.resnet18().state_dict()
+for zip_format, name in ((True, "zip.pth"), (False, "legacy.pth")):
+    torch.save(state, f"{sys.argv[1]}/{name}", _use_new_zipfile_serialization=zip_format)
+    loaded = torch.load(f"{sys.argv[1]}/{name}", weights_only=True)
+    np.savez(f"{sys.argv[1]}/{name}.npz", keys=np.array(list(loaded)),
+             **{f"a{i}": t.numpy() for i, t in enumerate(loaded.values())})
+"""
+
+
+@pytest.mark.weights
+@pytest.mark.slow  # about 20 s, mostly importing PyTorch: `pytest -m weights` runs it
+@requires_torch
+def test_reader_equals_torch_load_on_a_torchvision_state_dict(tmp_path):
+    """A whole torchvision network's state dict (ResNet-18: 102 arrays, batch-norm counters),
+    written by torch.save in either format, read as torch.load reads it."""
+    subprocess.run([sys.executable, "-c", TORCH_WRITER, str(tmp_path)], check=True)
+    for name in ("zip.pth", "legacy.pth"):
+        ours = weights.load_state_dict(tmp_path / name)
+        with np.load(tmp_path / f"{name}.npz", allow_pickle=False) as theirs:
+            assert list(ours) == list(theirs["keys"])
+            for i, key in enumerate(theirs["keys"]):
+                assert ours[key].dtype == theirs[f"a{i}"].dtype, key
+                np.testing.assert_array_equal(ours[key], theirs[f"a{i}"], err_msg=key)

@@ -361,7 +361,7 @@ def classifier(
             "for a variable size, or a fixed input_shape."
         )
     x = img
-    if pretrained.preprocessing:
+    if include_preprocessing:
         x = pretrained_weights.ImageNormalization(pretrained.preprocessing,
                                                   name="preprocessing")(x)
     x = features(x)

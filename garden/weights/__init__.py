@@ -97,7 +97,8 @@ def get_checkpoint(model, weights="imagenet"):
         ValueError: the model has no such checkpoint; the message lists the ones it has.
     """
     found = checkpoints(model)
-    checkpoint = default_checkpoint(model) if weights == "imagenet" else found.get(weights)
+    checkpoint = (default_checkpoint(model) if weights == "imagenet"
+                  else found.get(weights) if isinstance(weights, str) else None)
     if checkpoint is not None:
         return checkpoint
     allowed = (f"use None, 'imagenet', one of its sources ({', '.join(map(repr, found))})"
