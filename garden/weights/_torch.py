@@ -61,7 +61,7 @@ class _Tensor:
         extent = self.offset + sum((n - 1) * s for n, s in zip(self.size, self.stride) if n)
         if any(n == 0 for n in self.size):
             return np.zeros(self.size, flat.dtype)
-        if self.offset < 0 or extent >= flat.size:
+        if self.offset < 0 or min(self.stride, default=0) < 0 or extent >= flat.size:
             raise ValueError(
                 f"a tensor of shape {self.size} reaches element {extent} of a storage of "
                 f"{flat.size}: the file is corrupted"
@@ -120,8 +120,9 @@ class _StateDictUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if (module, name) not in ALLOWED_GLOBALS:
             raise RefusedGlobal(
-                f"the pickle names the global {module}.{name}, which a state dict does not "
-                f"use; only {', '.join(f'{m}.{n}' for m, n in ALLOWED_GLOBALS)} are allowed"
+                f"the pickle names the global {module}.{name}, which a state dict does not use "
+                "(it may only name collections.OrderedDict, torch._utils' tensor rebuilders "
+                "and torch's storage types)"
             )
         return ALLOWED_GLOBALS[module, name]
 
