@@ -235,6 +235,19 @@ def test_weights_that_fit_nothing_are_refused_naming_why(test_checkpoint, tmp_pa
             _tiny_alexnet(**kwargs)
 
 
+def test_offline_keras_applications_weights_say_where_to_get_them(monkeypatch):
+    def offline(**kwargs):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/x.h5: None -- "
+                        "[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.applications, "MobileNet", offline)
+    with pytest.raises(ValueError, match=r"Could not download keras\.applications\.MobileNet's "
+                                         r"ImageNet weights .* pass it: "
+                                         r"weights='/path/to/mobilenet_1_0_224_tf\.h5'"):
+        models.get_entry("mobilenet_v1").tiny(alpha=0.25, input_shape=(32, 32, 3),
+                                              include_top=False, weights="imagenet")
+
+
 def test_models_without_checkpoints_refuse_imagenet_and_include_preprocessing():
     with pytest.raises(ValueError, match="stn_classifier has no pretrained checkpoint"):
         models.build("stn_classifier", weights="imagenet")
