@@ -156,7 +156,8 @@ def _storage_array(data, storage, byteorder, path):
             f"Cannot read {path}: storage {storage.key} has {len(data)} bytes, its tensors need "
             f"{need}: the file is truncated or corrupted."
         )
-    return np.frombuffer(data, dtype, storage.numel).astype(dtype.newbyteorder("="))
+    array = np.frombuffer(data, dtype, storage.numel)  # read-only: tensors copy from it
+    return array if dtype.isnative else array.astype(dtype.newbyteorder("="))
 
 
 def _read_zip(path):
