@@ -129,7 +129,7 @@ def _checkpoint_rows(names):
 
     rows = [
         [name, c.source + " *" * (c is weights.default_checkpoint(name)), c.file_name,
-         "?" if c.size_bytes is None else f"{c.size_bytes / 1e6:.1f} MB", f"{c.top1:.2f}%",
+         f"{c.size_bytes / 1e6:.1f} MB" if c.size_bytes else "?", f"{c.top1:.2f}%",
          c.preprocessing, "yes" if os.path.exists(weights.cache_path(c)) else "no"]
         for name in names for c in weights.checkpoints(name).values()
     ]

@@ -7,6 +7,19 @@
     models.decode_predictions(model.predict(models.preprocess_input(images, model="resnet50")))
 
 Importing this package imports every model module, so the registry is complete.
+
+A classifier without its top (`include_top=False`) returns its last feature map, or with
+`pooling="avg"` / `"max"` its global average / maximum, as keras.applications' do. Its stage
+features, for a detection or segmentation head, come from `features` as one multi-output model
+(what timm's `features_only=True` and KerasHub's `pyramid_outputs` give):
+
+    pyramid = models.features("resnet50", strides=(4, 8, 16, 32), weights="imagenet")
+    c2, c3, c4, c5 = pyramid(images)
+    models.feature_layers(model)  # {stride: layer name} of a built classifier
+
+Every image classifier family has them (ResNet, VGG, AlexNet, SqueezeNet, GoogLeNet,
+MobileNet, HRNet's four branches, ST-CNN, the convolutional fabric's last column); the MLPs and
+CapsNet have no stages of a pyramid. DeepLab reads its backbone's deepest stage this way.
 """
 
 from garden.models._registry import (
@@ -20,6 +33,7 @@ from garden.models._registry import (
     list_models,
     register_model,
 )
+from garden.models._features import feature_layers, features
 from garden.models._steps import StepModel, trains_itself
 from garden.models.alexnet import alexnet
 from garden.models.capsnet import CapsNet, capsnet
@@ -59,6 +73,8 @@ __all__ = [
     "Figure",
     "ModelEntry",
     "build",
+    "feature_layers",
+    "features",
     "figure",
     "get_entry",
     "info",

@@ -25,9 +25,10 @@ class Checkpoint:
         source: where it comes from: "torchvision", "timm" or "keras".
         url: where `weights="imagenet"` (or `weights=source`) downloads it from.
         sha256: the file's SHA-256 as hex; a prefix where the source publishes only that
-            (torchvision's file names carry the first 8 or 10 hex digits); empty for
-            keras.applications' files, which keras.applications downloads and checks itself.
-        size_bytes: the file's size; None where the source does not publish it.
+            (torchvision's file names carry the first 8 or 10 hex digits); empty where it is
+            not checked: keras.applications' files (keras.applications checks them itself) and
+            files whose hash is not recorded yet.
+        size_bytes: the file's size; None (or 0) where it is not recorded.
         top1: the source's published ImageNet top-1 accuracy (%).
         preprocessing: one of `PREPROCESSING`.
         builder_kwargs: builder arguments the checkpoint's network needs (e.g. `{"lrn": False}`
