@@ -112,6 +112,14 @@ def _checkpoint(url, sha256="", **fields):
                                 convert=_port_every_layer), **fields})
 
 
+def test_every_checkpoint_has_its_own_file_in_the_cache():
+    assert _checkpoint("https://huggingface.co/timm/hrnet_w18.ms_aug_in1k/resolve/main/"
+                       "model.safetensors").file_name == "hrnet_w18.ms_aug_in1k.safetensors"
+    names = [c.file_name for name in models.list_models()
+             for c in weights.checkpoints(name).values()]
+    assert len(names) == len(set(names)), names
+
+
 def test_download_checks_the_sha256_and_leaves_no_bad_file(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     served = tmp_path / "served" / "tiny-0123abcd.pth"

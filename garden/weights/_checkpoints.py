@@ -5,6 +5,7 @@ builders, `garden weights list` and the docs read them from `CHECKPOINTS`.
 """
 
 import dataclasses
+import os
 from typing import Callable, Mapping
 
 import numpy as np
@@ -58,8 +59,13 @@ class Checkpoint:
 
     @property
     def file_name(self) -> str:
-        """The file's name: the last part of its URL (also its name in Keras' cache)."""
-        return self.url.rsplit("/", 1)[-1]
+        """The file's name in Keras' cache: the last part of its URL, or for a Hugging Face
+        file (`.../<repository>/resolve/<revision>/model.safetensors`, the same name in every
+        repository) the repository's name with the file's suffix."""
+        parts = self.url.split("/")
+        if "resolve" in parts[:-1]:
+            return parts[parts.index("resolve") - 1] + os.path.splitext(parts[-1])[1]
+        return parts[-1]
 
     def matches(self, state: Mapping[str, np.ndarray]) -> bool:
         """Whether a state dict has this checkpoint's identifying keys."""
