@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAPERS = ROOT / "docs" / "papers"
 API_MODULES = (
     "models", "layers", "losses", "metrics", "schedules", "callbacks", "sparsity", "data",
-    "export", "tools", "recipes", "federated", "utils",
+    "export", "tools", "recipes", "federated", "utils", "weights",
 )
 # Notes pages (hand-written, under docs/notes/) for the README rows that are notes.
 NOTES = {
@@ -305,6 +305,26 @@ def figures_table(names):
     return lines + [""]
 
 
+def checkpoints_table(name):
+    """The pretrained checkpoints of model `name` (`garden.weights`), as page lines (none: no
+    lines)."""
+    from garden import weights
+
+    found = weights.checkpoints(name).values()
+    if not found:
+        return []
+    default = weights.default_checkpoint(name)
+    lines = ["## Pretrained checkpoints", "",
+             "`weights=\"imagenet\"` loads the one marked *default*; `weights=SOURCE` any of them "
+             "([pretrained weights](../weights.md)).", "",
+             "| source | file | size | top-1 (published) | input |", "|---|---|---|---|---|"]
+    for c in found:
+        size = f"{c.size_bytes / 1e6:.1f} MB" if c.size_bytes else "-"
+        lines.append(f"| {c.source}{' (default)' if c is default else ''} | [`{c.file_name}`]"
+                     f"({c.url}) | {size} | {c.top1:.2f}% | `{c.preprocessing}` |")
+    return lines + [""]
+
+
 def features_section(name):
     """Page lines on the model's stage features (none where it has none)."""
     patterns = models.get_entry(name).feature_layers
@@ -342,6 +362,7 @@ def model_page(name, paper_slug=None):
         "",
     ]
     lines += figures_table([name])
+    lines += checkpoints_table(name)
     lines += ["## Usage", "", "```python", usage_snippet(name).rstrip(), "```", "",
               *features_section(name),
               f"`garden info {name}` prints the parameters; `garden info {name} --layers` "

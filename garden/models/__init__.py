@@ -3,6 +3,8 @@
     from garden import models
     model = models.build("mobilenet_v1", alpha=0.5, classes=10, input_shape=(96, 96, 3))
     models.list_models("mobilenet*"); models.info("mobilenet_v1")
+    model = models.resnet50(weights="imagenet")   # pretrained: see garden.weights
+    models.decode_predictions(model.predict(models.preprocess_input(images, model="resnet50")))
 
 Importing this package imports every model module, so the registry is complete.
 
@@ -64,6 +66,7 @@ from garden.models.unet import unet
 from garden.models.vae import VAE, vae
 from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from garden.models.voice_unet import voice_unet
+from garden.weights import decode_predictions, preprocess_input
 
 __all__ = [
     "QUANTITIES",
@@ -77,6 +80,8 @@ __all__ = [
     "info",
     "list_models",
     "register_model",
+    "decode_predictions",
+    "preprocess_input",
     "CapsNet",
     "GAN",
     "GoogLeNet",

@@ -5,6 +5,7 @@ builders, `garden weights list` and the docs read them from `CHECKPOINTS`.
 """
 
 import dataclasses
+import os
 from typing import Callable, Mapping
 
 import numpy as np
@@ -25,9 +26,10 @@ class Checkpoint:
         source: where it comes from: "torchvision", "timm" or "keras".
         url: where `weights="imagenet"` (or `weights=source`) downloads it from.
         sha256: the file's SHA-256 as hex; a prefix where the source publishes only that
-            (torchvision's file names carry the first 8 or 10 hex digits); empty for
-            keras.applications' files, which keras.applications downloads and checks itself.
-        size_bytes: the file's size; None where the source does not publish it.
+            (torchvision's file names carry the first 8 or 10 hex digits); empty where it is
+            not checked: keras.applications' files (keras.applications checks them itself) and
+            files whose hash is not recorded yet.
+        size_bytes: the file's size; None (or 0) where it is not recorded.
         top1: the source's published ImageNet top-1 accuracy (%).
         preprocessing: one of `PREPROCESSING`.
         builder_kwargs: builder arguments the checkpoint's network needs (e.g. `{"lrn": False}`
@@ -57,8 +59,13 @@ class Checkpoint:
 
     @property
     def file_name(self) -> str:
-        """The file's name: the last part of its URL (also its name in Keras' cache)."""
-        return self.url.rsplit("/", 1)[-1]
+        """The file's name in Keras' cache: the last part of its URL, or for a Hugging Face
+        file (`.../<repository>/resolve/<revision>/model.safetensors`, the same name in every
+        repository) the repository's name with the file's suffix."""
+        parts = self.url.split("/")
+        if "resolve" in parts[:-1]:
+            return parts[parts.index("resolve") - 1] + os.path.splitext(parts[-1])[1]
+        return parts[-1]
 
     def matches(self, state: Mapping[str, np.ndarray]) -> bool:
         """Whether a state dict has this checkpoint's identifying keys."""
