@@ -164,7 +164,7 @@ def randomise(model, seed):
 ])
 def test_keras_applications_weights_load_in_order(name, monkeypatch):
     """The same weights in the same order as the registry's keras.applications model, with and
-    without the top, so `weights="imagenet"` (which copies them) computes keras' network."""
+    without the top, so `weights="keras"` (which copies them) computes keras' network."""
     application = getattr(keras.applications, models.get_entry(name).keras_application)
     kwargs = dict(input_shape=(32, 32, 3), classes=7)
     ours, reference = models.build(name, **kwargs), application(weights=None, **kwargs)
@@ -175,7 +175,8 @@ def test_keras_applications_weights_load_in_order(name, monkeypatch):
     x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
     np.testing.assert_array_equal(ours(x), reference(x))
 
-    # weights="imagenet" asks keras.applications (here without the download) for its model.
+    # weights="keras" asks keras.applications (here without the download) for its model (the
+    # model's "imagenet" where keras.applications' is its default checkpoint).
     calls, references = [], []
 
     def fake_application(**kwargs):
@@ -185,7 +186,7 @@ def test_keras_applications_weights_load_in_order(name, monkeypatch):
         return references[-1]
 
     monkeypatch.setattr(keras.applications, application.__name__, fake_application)
-    features = models.build(name, include_top=False, input_shape=(32, 32, 3), weights="imagenet")
+    features = models.build(name, include_top=False, input_shape=(32, 32, 3), weights="keras")
     assert [(c["include_top"], c["weights"], c["input_shape"]) for c in calls] == [
         (False, "imagenet", (32, 32, 3))
     ]

@@ -296,8 +296,8 @@ def test_preprocess_input_follows_the_checkpoint():
     np.testing.assert_allclose(models.preprocess_input(images, model="mobilenet_v1"),
                                keras.applications.mobilenet.preprocess_input(images.copy()),
                                rtol=1e-6)
-    with pytest.raises(ValueError, match="weights='torchvision' is not allowed for resnet50"):
-        models.preprocess_input(images, model="resnet50", weights="torchvision")
+    with pytest.raises(ValueError, match="weights='timm' is not allowed for resnet50"):
+        models.preprocess_input(images, model="resnet50", weights="timm")
 
 
 def test_include_preprocessing_equals_preprocessing_outside(test_checkpoint, tmp_path):
