@@ -3,10 +3,11 @@
 Each reference network is built in PyTorch with random weights, biases and batch-norm statistics and
 its state dict written by PyTorch itself (`torch.save`, or `safetensors.torch.save_file` for timm),
 in a process of its own (tests/torch_reference.py: torchvision cannot be imported after TensorFlow;
-one process serves the module). garden's builder takes the checkpoint, and both networks classify
-the same random RGB images in [0, 255], each normalised as its checkpoint says: the logits agree
-within 1e-4 of their scale. Needs torch, torchvision and (for resnet50d) timm; skipped without them
-(CI). They take 5-80 s each (PyTorch's import alone seconds): run them with `pytest -m weights`.
+one process serves the module). garden's builder loads the file (`weights=FILE,
+include_preprocessing=True`), and both networks classify the same random RGB images in [0, 255],
+each normalised as its checkpoint says (garden inside the model): the logits agree within 1e-4 of
+their scale. Needs torch, torchvision and (for resnet50d) timm; skipped without them (CI). They take
+5-80 s each (PyTorch's import alone seconds): run them with `pytest -m weights`.
 
 Without PyTorch (CI), a tiny torchvision ResNet written by PyTorch (tests/fixtures/
 torchvision_resnet, with the script that wrote it) is read and converted, and gives the logits
@@ -28,8 +29,7 @@ from garden import models
 from garden.layers import LocalResponseNormalization
 from garden.models._classifier import CONTRACT_DEFAULTS
 from garden.models.resnet import _resnet
-from garden.weights import alexnet, googlenet, resnet, squeezenet, vgg  # noqa: F401
-from garden.weights._checkpoints import CHECKPOINTS
+from garden.weights import resnet
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "torchvision_resnet"
@@ -37,36 +37,12 @@ MISSING = [name for name in ("torch", "torchvision") if importlib.util.find_spec
 
 RELATIVE_TOLERANCE = 1e-4
 SIZE = 224
-MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-STD = np.array([0.229, 0.224, 0.225], np.float32)
 # garden model: the source of its reference checkpoint.
 SOURCES = {name: "torchvision" for name in (
     "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn",
     "vgg19_bn", "googlenet", "squeezenet1_0", "squeezenet1_1", "resnet18", "resnet34",
     "resnet50", "resnet101", "resnet152")}
 SOURCES["resnet50d"] = "timm"
-
-
-def normalise(images, preprocessing):
-    """RGB images in [0, 255] as a checkpoint's network expects them ("torch" or "tf")."""
-    if preprocessing == "torch":
-        return (images / 255.0 - MEAN) / STD
-    assert preprocessing == "tf", preprocessing
-    return images / 127.5 - 1.0
-
-
-def read_state_dict(path):
-    """The file's arrays by key, as garden's converters take them (read by PyTorch where
-    garden's reader is not here yet)."""
-    if hasattr(garden.weights, "load_state_dict"):
-        return garden.weights.load_state_dict(path)
-    if path.suffix == ".safetensors":
-        import safetensors.numpy
-
-        return safetensors.numpy.load_file(str(path))
-    import torch  # PyTorch itself imports after TensorFlow (torchvision does not)
-
-    return {key: value.numpy() for key, value in torch.load(path, weights_only=True).items()}
 
 
 @pytest.fixture(scope="module")
@@ -92,17 +68,12 @@ def torch_reference():
     process.wait(timeout=60)
 
 
-def garden_logits(name, checkpoint, path, images):
-    """garden's logits for `images` in [0, 255] with the checkpoint file at `path`: through
-    `weights=path, include_preprocessing=True` where the builders have issue 24's contract,
-    else by the checkpoint's `convert` and `normalise`."""
-    kwargs = dict(input_shape=(SIZE, SIZE, 3), classifier_activation=None)
-    if "include_preprocessing" in models.get_entry(name).arguments:
-        model = models.build(name, weights=str(path), include_preprocessing=True, **kwargs)
-        return np.asarray(model(images))
-    model = models.build(name, **kwargs, **checkpoint.builder_kwargs)
-    checkpoint.convert(model, read_state_dict(path))
-    return np.asarray(model(normalise(images, checkpoint.preprocessing)))
+def garden_logits(name, path, images):
+    """garden's logits for `images` in [0, 255], loading the checkpoint file at `path` with
+    the checkpoint's normalisation inside the model."""
+    model = models.build(name, weights=str(path), include_preprocessing=True,
+                         input_shape=(SIZE, SIZE, 3), classifier_activation=None)
+    return np.asarray(model(images))
 
 
 def case(name):
@@ -118,10 +89,9 @@ def case(name):
 def test_garden_computes_the_reference_networks_logits(name, torch_reference, tmp_path):
     images = np.random.default_rng(0).uniform(0, 255, (2, SIZE, SIZE, 3)).astype(np.float32)
     path, expected = torch_reference(name, tmp_path, images)
-    checkpoint = CHECKPOINTS[name][SOURCES[name]]
-    actual = garden_logits(name, checkpoint, path, images)
+    actual = garden_logits(name, path, images)
     difference = np.max(np.abs(actual - expected)) / np.max(np.abs(expected))
-    print(f"\n{name} ({checkpoint.source}): max |garden - reference| / max |reference| = "
+    print(f"\n{name} ({SOURCES[name]}): max |garden - reference| / max |reference| = "
           f"{difference:.1e}")
     assert actual.shape == expected.shape == (2, 1000)
     # The logits depend on the image, so a wrong weight cannot hide behind the biases.
@@ -129,8 +99,6 @@ def test_garden_computes_the_reference_networks_logits(name, torch_reference, tm
     assert difference <= RELATIVE_TOLERANCE
 
 
-@pytest.mark.skipif(not hasattr(garden.weights, "load_state_dict"),
-                    reason="garden.weights.load_state_dict (issue 24's reader) is not here yet")
 def test_tiny_torchvision_resnet_file_gives_pytorchs_logits():
     # tests/fixtures/torchvision_resnet/make_fixture.py: torchvision's ResNet narrowed to two
     # stages of one basic block (2 and 4 channels), 5 classes, input 32x32.
@@ -138,7 +106,7 @@ def test_tiny_torchvision_resnet_file_gives_pytorchs_logits():
         **CONTRACT_DEFAULTS, "input_shape": (32, 32, 3), "classes": 5,
         "classifier_activation": None, "name": "tiny_resnet"})
     state = garden.weights.load_state_dict(FIXTURE / "tiny_resnet.pth")
-    CHECKPOINTS["resnet18"]["torchvision"].convert(model, state)
+    resnet.convert(model, state, source="torchvision")
     x = np.random.default_rng(0).standard_normal((2, 32, 32, 3)).astype(np.float32)
     expected = np.load(FIXTURE / "tiny_resnet_logits.npy")
     np.testing.assert_allclose(model(x), expected, rtol=0, atol=1e-5 * np.max(np.abs(expected)))

@@ -52,27 +52,46 @@ REFERENCES = {
 }
 
 
-def randomise(network, seed):
-    """Random biases and batch-norm scales, shifts and running statistics (torchvision starts
-    them at 0 and 1), so that a swapped or forgotten array changes the logits."""
+def randomise(network, seed, calibration):
+    """Random weights (He-scaled, so the signal keeps its scale through the deepest networks),
+    biases and batch-norm scales and shifts, and running statistics near those of the
+    `calibration` images (NCHW) then moved off them, so that a swapped or forgotten array
+    changes the logits and the logits depend on the input."""
     generator = torch.Generator().manual_seed(seed)
+
+    def uniform(shape, low, high):
+        return low + (high - low) * torch.rand(shape, generator=generator)
+
+    def normal(shape, scale):
+        return scale * torch.randn(shape, generator=generator)
+
+    batch_norms = [m for m in network.modules()
+                   if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     with torch.no_grad():
         for module in network.modules():
-            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-                for tensor in (module.weight, module.running_var):
-                    tensor.copy_(0.5 + torch.rand(tensor.shape, generator=generator))
-                for tensor in (module.bias, module.running_mean):
-                    tensor.copy_(0.1 * torch.randn(tensor.shape, generator=generator))
-            elif getattr(module, "bias", None) is not None:
-                module.bias.copy_(0.05 * torch.randn(module.bias.shape, generator=generator))
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+                module.weight.copy_(normal(module.weight.shape,
+                                           (2 / module.weight[0].numel()) ** 0.5))
+                if module.bias is not None:
+                    module.bias.copy_(normal(module.bias.shape, 0.1))
+        for module in batch_norms:
+            module.weight.copy_(uniform(module.weight.shape, 0.5, 1.5))
+            module.bias.copy_(normal(module.bias.shape, 0.1))
+            module.reset_running_stats()
+            module.momentum = None  # the running statistics become the batch's
+        network.train()(calibration)
+        network.eval()
+        for module in batch_norms:
+            module.running_var.mul_(uniform(module.running_var.shape, 0.5, 1.5))
+            module.running_mean.add_(normal(module.running_mean.shape, 0.2)
+                                     * module.running_var.sqrt())
 
 
-def logits(network, images):
-    """The network's logits for NHWC RGB `images` in [0, 255], normalised by ImageNet's mean
-    and standard deviation."""
+def normalised(images):
+    """NHWC RGB `images` in [0, 255] as torchvision's and timm's transforms give them: NCHW,
+    normalised by ImageNet's mean and standard deviation."""
     x = ((images / 255.0 - MEAN) / STD).transpose(0, 3, 1, 2)
-    with torch.no_grad():
-        return network(torch.from_numpy(np.ascontiguousarray(x, np.float32))).numpy()
+    return torch.from_numpy(np.ascontiguousarray(x, np.float32))
 
 
 def write_state_dict(network, path):
@@ -88,12 +107,15 @@ def write_state_dict(network, path):
 
 def main(name, directory):
     directory = Path(directory)
+    images = np.load(directory / "images.npy")
     torch.manual_seed(0)
-    network = REFERENCES[name]().eval()
-    randomise(network, seed=1)
+    network = REFERENCES[name]()
+    calibration = np.random.default_rng(1).uniform(0, 255, (4, *images.shape[1:]))
+    randomise(network, seed=1, calibration=normalised(calibration))
     write_state_dict(network, directory / ("model.safetensors" if name == "resnet50d"
                                            else "model.pth"))
-    np.save(directory / "expected.npy", logits(network, np.load(directory / "images.npy")))
+    with torch.no_grad():
+        np.save(directory / "expected.npy", network(normalised(images)).numpy())
 
 
 def serve(requests, answers):
