@@ -2,8 +2,8 @@
 in a process that has loaded TensorFlow first, as the test session has.
 
 `python tests/timm_reference.py WORKDIR NAME...` builds each timm model `NAME` (a name with
-its checkpoint tag, e.g. `hrnet_w32.ms_in1k`) with random weights and batch-norm statistics,
-writes its state dict as timm's Hugging Face files are written (`WORKDIR/NAME.safetensors`),
+its checkpoint tag, e.g. `hrnet_w32.ms_in1k`) with random weights and batch-norm statistics
+(`tests.torch_reference.randomise`), writes its state dict as timm's Hugging Face files are written (`WORKDIR/NAME.safetensors`),
 and for the [0, 255] RGB images of `WORKDIR/pixels.npy` (NHWC) writes `WORKDIR/NAME.npz`:
 `mean` and `std` of the checkpoint's pretrained configuration, `logits`, `features` (the
 pooled features before the classifier, timm's `num_classes=0` output) and the `versions` of
@@ -15,42 +15,12 @@ import sys
 
 import numpy as np
 import safetensors.torch
-import timm
-import torch
+import torch  # before anything that imports TensorFlow
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+import timm  # noqa: E402
 
-def randomised(name, calibration):
-    """timm's `name` with random weights and batch-norm statistics near those of the
-    `calibration` images (NCHW), so that activations keep their scale through deep residual
-    stacks and the logits depend on the input."""
-    network = timm.create_model(name, pretrained=False)
-    generator = torch.Generator().manual_seed(0)
-
-    def uniform(shape, low, high):
-        return low + (high - low) * torch.rand(shape, generator=generator)
-
-    with torch.no_grad():
-        for module in network.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.copy_(uniform(module.weight.shape, 0.5, 1.5))
-                module.bias.copy_(torch.randn(module.bias.shape, generator=generator) * 0.1)
-                module.reset_running_stats()
-                module.momentum = None  # running statistics: the average over the batch
-            elif isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
-                fan_in = module.weight[0].numel()
-                module.weight.copy_(torch.randn(module.weight.shape, generator=generator)
-                                    * (2 / fan_in) ** 0.5)
-                if module.bias is not None:
-                    module.bias.copy_(torch.randn(module.bias.shape, generator=generator) * 0.1)
-        network.train()(calibration)
-        network.eval()
-        for module in network.modules():  # statistics off the batch's, so none cancels out
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.running_var.mul_(uniform(module.running_var.shape, 0.5, 1.5))
-                module.running_mean.add_(torch.randn(module.running_mean.shape,
-                                                     generator=generator)
-                                         * module.running_var.sqrt() * 0.2)
-    return network
+from tests.torch_reference import randomise  # noqa: E402
 
 
 def reference(workdir, name):
@@ -63,7 +33,8 @@ def reference(workdir, name):
                                 .astype("float32"))
 
     calibration = np.random.default_rng(1).uniform(0, 255, (4, *pixels.shape[1:]))
-    network = randomised(name, normalised(calibration))
+    network = timm.create_model(name, pretrained=False)
+    randomise(network, seed=0, calibration=normalised(calibration))
     safetensors.torch.save_file(network.state_dict(), str(workdir / f"{name}.safetensors"))
     x = normalised(pixels)
     with torch.no_grad():
