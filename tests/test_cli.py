@@ -180,11 +180,36 @@ def test_tensorboard_is_a_declared_dependency():
     import tensorboard  # noqa: F401
 
 
-def test_import_garden_is_lazy_and_any_subpackage_registers_the_keras_objects():
-    code = ("import sys, garden\nprint('tensorflow' in sys.modules)\nfrom garden import data\n"
-            "import keras\nprint(keras.saving.get_registered_object('garden>Swish').__name__)\n"
-            "print(garden.models.build.__module__)")
+@pytest.fixture(scope="module")
+def saved_garden_model(tmp_path_factory):
+    """A GoogLeNet (a keras.Model subclass with garden's LRN layers) whose optimizer holds a
+    garden.schedules.Warmup."""
+    from garden import schedules
+
+    model = models.googlenet(input_shape=(65, 65, 3), classes=3)
+    model.compile(keras.optimizers.SGD(schedules.Warmup(0.1, warmup_steps=5)),
+                  "sparse_categorical_crossentropy")
+    path = tmp_path_factory.mktemp("saved") / "googlenet.keras"
+    model.save(path)
+    return path
+
+
+# How a script imports garden before loading: garden first (lazily: no TensorFlow yet), or Keras.
+RELOADS = {
+    "garden then keras": "import sys, garden\nprint('tensorflow' in sys.modules)\nimport keras\n",
+    "keras then garden.export": "import keras, garden.export\nprint('imported')\n",
+}
+
+
+@pytest.mark.parametrize("imports", list(RELOADS), ids=list(RELOADS))
+def test_a_saved_model_reloads_after_any_import_of_garden(saved_garden_model, imports):
+    code = (RELOADS[imports] + f"model = keras.saving.load_model({str(saved_garden_model)!r})\n"
+            "print(type(model).__name__, model.get_layer('lrn1').__class__.__name__,\n"
+            "      type(model.optimizer._learning_rate).__name__)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
-    assert result.stdout == "False\nSwish\ngarden.models._registry\n", result.stderr
-    assert result.stderr == ""  # TensorFlow's start-up lines are hidden
+    assert result.returncode == 0, result.stderr
+    first = "False" if imports == "garden then keras" else "imported"
+    assert result.stdout == f"{first}\nGoogLeNet LocalResponseNormalization Warmup\n"
+    if imports.startswith("garden"):  # TensorFlow's start-up lines are hidden
+        assert result.stderr == ""
