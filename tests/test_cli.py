@@ -1,6 +1,7 @@
 """The `garden` command: output of each verb, and one-line errors with exit status 2."""
 
 import argparse
+import json
 import os
 import re
 import socket
@@ -159,18 +160,88 @@ def test_tfds_prepare_offline_fails_at_once_and_leaves_nothing(tmp_path):
     assert not (tmp_path / "tfrecords").exists()
 
 
-@pytest.mark.parametrize("command", [["export", "{dir}", "m.tflite"], ["train", "{dir}"],
-                                     ["lr-find", "{dir}"], ["dream", "{dir}", "--layers", "a"]])
-def test_a_directory_is_reported_as_a_directory(tmp_path, command):
-    result = garden(*[arg.format(dir=tmp_path) for arg in command])
-    assert_one_line_error(result, f"{str(tmp_path)!r} is a directory, not a file")
+# Several commands in one new process (each process costs seconds of TensorFlow start-up): each
+# argv's exit status, stdout and stderr, as `garden ARGV` would give them.
+SESSION = """
+import contextlib, io, json, sys
+from garden import cli
+results = []
+for argv in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = cli.main(argv)
+        except SystemExit as exit:
+            status = exit.code
+    results.append([status, out.getvalue(), err.getvalue()])
+print(json.dumps(results))
+"""
 
 
-def test_export_of_a_file_that_is_not_a_keras_model(tmp_path):
-    (tmp_path / "garbage.keras").write_bytes(b"not a zip archive")
-    result = garden("export", "garbage.keras", "m.tflite", cwd=tmp_path)
-    assert_one_line_error(result, "'garbage.keras' is not a Keras model file")
-    assert not (tmp_path / "m.tflite").exists()
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    """One process running the commands below from a directory outside the repository."""
+    cwd = tmp_path_factory.mktemp("elsewhere")
+    (cwd / "garbage.keras").write_bytes(b"not a zip archive")
+    commands = {
+        "directory": [["export", str(cwd), "m.tflite"], ["train", str(cwd)],
+                      ["lr-find", str(cwd)], ["dream", str(cwd), "--layers", "a"]],
+        "garbage": [["export", "garbage.keras", "m.tflite"]],
+        "top-level": [["frobnicate"]],
+        "subcommand": [["train"]],
+        "unknown recipe": [["train", "mobilenet_v1_digit"]],
+        "recipes": [["recipes"]],
+        "lr-find": [["lr-find", "clr_digits", "--steps", "3", "--output", "lr.png"]],
+    }
+    argvs = [argv for group in commands.values() for argv in group]
+    result = subprocess.run([sys.executable, "-c", SESSION, json.dumps(argvs)], cwd=cwd,
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    outputs = iter(json.loads(result.stdout.splitlines()[-1]))
+    results = {name: [next(outputs) for _ in group] for name, group in commands.items()}
+    return cwd, results
+
+
+def assert_one_line(status_out_err, message):
+    status, _, err = status_out_err
+    assert status == 2, err
+    assert err.count("\n") == 1 and err.startswith("garden: error: "), err
+    assert message in err
+
+
+def test_a_directory_or_a_non_model_file_is_named(session):
+    cwd, results = session
+    for result in results["directory"]:
+        assert_one_line(result, f"{str(cwd)!r} is a directory, not a file")
+    assert_one_line(results["garbage"][0], "'garbage.keras' is not a Keras model file")
+    assert not (cwd / "m.tflite").exists()
+
+
+def test_argument_errors_have_one_prefix(session):
+    _, results = session
+    assert_one_line(results["top-level"][0], "garden: error: argument COMMAND: invalid choice")
+    assert_one_line(results["subcommand"][0],
+                    "garden: error: train: the following arguments are required: recipe")
+
+
+def test_bundled_recipes_by_name_from_any_directory(session):
+    cwd, results = session
+    assert_one_line(results["unknown recipe"][0], "did you mean mobilenet_v1_digits?")
+    status, out, _ = results["recipes"][0]
+    assert status == 0
+    from garden.recipes import schema
+
+    names = schema.bundled_recipes()
+    assert [line.split()[0] for line in out.splitlines() if not line.startswith(" ")] == names
+    demo = out.splitlines()[2 * names.index("mobilenet_v1_digits"):][:2]
+    recipe, _ = schema.read_recipe("mobilenet_v1_digits")
+    assert demo == [f"mobilenet_v1_digits  ({recipe['paper']}; {recipe['time']})",
+                    f"    {recipe['claim']}"]
+    status, out, err = results["lr-find"][0]
+    assert status == 0, err
+    assert "clr_digits/fixed: 3 steps, learning rate 1e-05 to 10\n" in out
+    assert (cwd / "lr.png").exists()
 
 
 def test_tensorboard_is_a_declared_dependency():
