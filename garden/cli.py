@@ -440,8 +440,8 @@ def _parser():
     p.set_defaults(func=cmd_dream)
 
     p = commands.add_parser("compute", help="accuracy against multiply-adds of trained recipes")
-    p.add_argument("recipes", nargs="+", type=_file("recipe"),
-                   help="recipe files trained with `garden train`")
+    p.add_argument("recipes", nargs="+", type=_file("recipe", must_exist=False),
+                   help="recipe files or bundled recipes' names, trained with `garden train`")
     p.add_argument("--runs-dir", default="runs", help="run directories (default: runs)")
     p.add_argument("--metric", default="test_accuracy",
                    help="the result to plot (default: test_accuracy)")

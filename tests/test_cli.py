@@ -16,6 +16,7 @@ import pytest
 
 import garden as garden_package
 from garden import cli, models
+from tests.helpers import garden_session
 
 
 def run(capsys, *argv):
@@ -160,24 +161,6 @@ def test_tfds_prepare_offline_fails_at_once_and_leaves_nothing(tmp_path):
     assert not (tmp_path / "tfrecords").exists()
 
 
-# Several commands in one new process (each process costs seconds of TensorFlow start-up): each
-# argv's exit status, stdout and stderr, as `garden ARGV` would give them.
-SESSION = """
-import contextlib, io, json, sys
-from garden import cli
-results = []
-for argv in json.loads(sys.argv[1]):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = cli.main(argv)
-        except SystemExit as exit:
-            status = exit.code
-    results.append([status, out.getvalue(), err.getvalue()])
-print(json.dumps(results))
-"""
-
-
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
     """One process running the commands below from a directory outside the repository."""
@@ -193,12 +176,7 @@ def session(tmp_path_factory):
         "recipes": [["recipes"]],
         "lr-find": [["lr-find", "clr_digits", "--steps", "3", "--output", "lr.png"]],
     }
-    argvs = [argv for group in commands.values() for argv in group]
-    result = subprocess.run([sys.executable, "-c", SESSION, json.dumps(argvs)], cwd=cwd,
-                            capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 0, result.stderr
-    outputs = iter(json.loads(result.stdout.splitlines()[-1]))
+    outputs = iter(garden_session([argv for group in commands.values() for argv in group], cwd))
     results = {name: [next(outputs) for _ in group] for name, group in commands.items()}
     return cwd, results
 
