@@ -101,7 +101,7 @@ class _Registrar(importlib.abc.MetaPathFinder):
         return spec
 
     def finished(self):
-        if self.depth == 0 and "keras" in sys.modules:
+        if self.depth == 0 and "keras" in sys.modules and self in sys.meta_path:
             sys.meta_path.remove(self)
             _register()
 
@@ -114,6 +114,8 @@ class _CountingLoader(importlib.abc.Loader):
         self.registrar = registrar
 
     def __getattr__(self, name):  # resources, source and code come from the wrapped loader
+        if name == "loader":  # not set yet (e.g. while copying): no recursion
+            raise AttributeError(name)
         return getattr(self.loader, name)
 
     def create_module(self, spec):
