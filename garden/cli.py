@@ -12,6 +12,8 @@
     garden dream MODEL --layers L    DeepDream a photograph with a classifier's layers
     garden compute RECIPE...         accuracy against multiply-adds of trained recipes
     garden federated certs|serve|client   a Flower deployment with TLS and node authentication
+    garden weights list [PATTERN]    pretrained checkpoints: source, file, size, top-1, cached
+    garden weights convert FILE --model NAME OUT.weights.h5   a checkpoint as Keras weights
 
 Bad input prints one line on stderr and exits with status 2. Arguments are parsed before
 TensorFlow is imported, so `garden --help` and argument errors return at once.
@@ -118,6 +120,49 @@ def cmd_info(args):
         if args.layers:
             print(f"\n{profile.table()}")
     print(f"\n{info['doc']}")
+    rows = _checkpoint_rows([args.name])
+    print("\ncheckpoints:" + ("\n" + _table(rows) if rows else
+                              " none (weights=None, or a Keras weights file)"))
+
+
+def _checkpoint_rows(names):
+    """One row per pretrained checkpoint of the models `names` (header first if any)."""
+    from garden import weights
+
+    rows = [
+        [name, c.source + " *" * (c is weights.default_checkpoint(name)), c.file_name,
+         f"{c.size_bytes / 1e6:.1f} MB" if c.size_bytes else "?", f"{c.top1:.2f}%",
+         c.preprocessing, "yes" if os.path.exists(weights.cache_path(c)) else "no"]
+        for name in names for c in weights.checkpoints(name).values()
+    ]
+    header = ["model", "source", "file", "size", "top-1", "input", "cached"]
+    return [header, *rows] if rows else []
+
+
+def _table(rows):
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+                     for row in rows)
+
+
+def cmd_weights(args):
+    from garden import models
+    from garden.utils.files import atomic_path
+
+    if args.weights_command == "list":
+        rows = _checkpoint_rows(models.list_models(args.pattern))
+        if not rows:
+            raise UsageError(f"no model matching {args.pattern!r} has a pretrained checkpoint")
+        print(_table(rows))
+        print("* the model's weights=\"imagenet\"; cached: in Keras' cache ($KERAS_HOME/models, "
+              "~/.keras/models by default)")
+        return
+    if not args.output.endswith(".weights.h5"):
+        raise UsageError(f"output {args.output!r} is not allowed: use a NAME.weights.h5 path")
+    model = models.build(args.model, weights=args.file)
+    with atomic_path(args.output) as tmp:
+        model.save_weights(str(tmp))
+    print(f"wrote {args.output}: {args.model}'s weights from {args.file}")
 
 
 def cmd_data_prepare(args):
@@ -480,6 +525,19 @@ def _parser():
     p.add_argument("--node-config", default="",
                    help="more node config, e.g. 'delay=1.0' (partition-id is K)")
     p.set_defaults(func=cmd_federated)
+
+    p = commands.add_parser("weights", help="pretrained checkpoints: list, convert")
+    weights_commands = p.add_subparsers(dest="weights_command", required=True,
+                                        parser_class=_Parser)
+    p = weights_commands.add_parser("list", help="every model's checkpoints and whether cached")
+    p.add_argument("pattern", nargs="?", default="*", help="model wildcard, e.g. 'resnet*'")
+    p.set_defaults(func=cmd_weights)
+    p = weights_commands.add_parser(
+        "convert", help="a PyTorch/safetensors checkpoint as a Keras .weights.h5 file")
+    p.add_argument("file", type=_file("checkpoint"), help="a .pth, .pt or .safetensors file")
+    p.add_argument("--model", required=True, help="the garden model it is for, e.g. resnet18")
+    p.add_argument("output", help="the .weights.h5 file to write")
+    p.set_defaults(func=cmd_weights)
 
     p = commands.add_parser("demo", help="train, export and verify MobileNet v1 on digits")
     run_options(p)

@@ -106,6 +106,10 @@ def test_output_stride_of_mobilenet_and_its_dilations():
         models.with_output_stride(net, 12)
     with pytest.raises(ValueError, match="output_stride=64"):
         models.with_output_stride(net, 64)
+    # Strides are read from the layers: a variable input size is rewritten the same way.
+    variable = models.build("mobilenet_v1", alpha=0.25, include_top=False,
+                            input_shape=(None, None, 3))
+    assert models.with_output_stride(variable, 8).get_layer("conv_dw_13").dilation_rate == (4, 4)
 
 
 @pytest.mark.parametrize("aspp", ["v2", "v3"])
@@ -143,3 +147,14 @@ def test_miou_on_hand_masks():
     keras_miou = keras.metrics.MeanIoU(num_classes=4)
     keras_miou.update_state(y_true, y_pred)
     assert float(keras_miou.result()) == pytest.approx(mean_iou(y_true, y_pred, 4))
+
+
+def test_deeplab_reads_the_deepest_stage_of_any_backbone_with_stage_features():
+    model = models.deeplab(backbone="resnet20", output_stride=2, rates=(1,), head_filters=4,
+                           input_shape=(16, 16, 3), classes=2)
+    aspp_input = model.get_layer("aspp").input
+    assert aspp_input is model.get_layer("conv4_block3_out").output
+    assert tuple(aspp_input.shape) == (None, 8, 8, 64)  # resnet20's stride 4, made 2
+    with pytest.raises(ValueError, match="backbone='unet' is not allowed: it is not a registered "
+                                         "model with stage features. Models with them: alexnet"):
+        models.deeplab(backbone="unet")

@@ -58,3 +58,20 @@ def test_segmentation_recipe_compares_at_a_similar_parameter_budget():
         counts[name] = trainable_parameters(model)
     assert set(counts) == {"hrnet", "unet", "deeplab"}
     assert max(counts.values()) < 1.2 * min(counts.values())
+
+
+def test_without_the_top_the_head_representation_is_pooled_as_asked():
+    # The classification head's map before its classifier (2048 channels at 1/32 at full size,
+    # timm's num_classes=0 features); pooling reduces it as keras.applications does.
+    build = models.get_entry("hrnet_w18_small").tiny
+    kwargs = dict(include_top=False, input_shape=(64, 64, 3))
+    features = build(**kwargs)
+    assert features.output_shape == (None, 2, 2, 16)
+    x = np.random.default_rng(0).random((2, 64, 64, 3), np.float32)
+    maps = np.asarray(features(x))
+    for pooling, reduce in (("avg", np.mean), ("max", np.max)):
+        pooled = build(**kwargs, pooling=pooling)
+        pooled.set_weights(features.get_weights())
+        np.testing.assert_allclose(pooled(x), reduce(maps, axis=(1, 2)), rtol=1e-5, atol=1e-6)
+    # The segmentation head's representation: the four branches concatenated at 1/4.
+    assert build(**kwargs, head="segmentation").output_shape == (None, 16, 16, 4 + 8 + 8 + 8)

@@ -69,3 +69,21 @@ def test_input_tensor_is_used():
 def test_bad_arguments_name_the_argument(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         mobilenet_v1(**kwargs)
+
+
+def test_timm_variant_pads_as_pytorch_with_the_same_weights():
+    # timm's network has keras.applications' weights (names and shapes) but pads stride-2
+    # convolutions on every side and uses PyTorch's batch-norm epsilon (tests/test_weights_timm.py
+    # checks it against timm itself).
+    kwargs = dict(alpha=0.25, input_shape=(32, 32, 3), classes=3)
+    keras_variant, timm_variant = mobilenet_v1(**kwargs), mobilenet_v1(variant="timm", **kwargs)
+    assert [(w.path, w.shape) for w in timm_variant.weights] == [
+        (w.path, w.shape) for w in keras_variant.weights]
+    assert timm_variant.get_layer("conv1_pad").padding == ((1, 1), (1, 1))
+    assert timm_variant.get_layer("conv_pad_2").padding == ((1, 1), (1, 1))
+    assert keras_variant.get_layer("conv_pad_2").padding == ((0, 1), (0, 1))
+    assert timm_variant.get_layer("conv1_bn").epsilon == 1e-5
+    with pytest.raises(ValueError, match="variant='timm' is not allowed with weights='imagenet'"):
+        mobilenet_v1(variant="timm", weights="imagenet")
+    with pytest.raises(ValueError, match="variant='torch'"):
+        mobilenet_v1(variant="torch")

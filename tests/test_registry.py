@@ -105,8 +105,8 @@ CLASSIFIERS = [name for name in ALL_MODELS if "include_top" in models.get_entry(
 def test_classifier_contract_is_documented_and_checked(name):
     entry = models.get_entry(name)
     contract = ["include_top", "weights", "input_tensor", "input_shape", "pooling", "classes",
-                "classifier_activation", "name"]
-    assert entry.arguments[-8:] == contract
+                "classifier_activation", "include_preprocessing", "name"]
+    assert entry.arguments[-len(contract):] == contract
     doc = inspect.getdoc(entry.builder)
     documented = re.findall(r"^    (\w+): ", doc, flags=re.MULTILINE)
     assert documented == entry.arguments, f"{name} documents {documented}"

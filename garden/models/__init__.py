@@ -3,8 +3,23 @@
     from garden import models
     model = models.build("mobilenet_v1", alpha=0.5, classes=10, input_shape=(96, 96, 3))
     models.list_models("mobilenet*"); models.info("mobilenet_v1")
+    model = models.resnet50(weights="imagenet")   # pretrained: see garden.weights
+    models.decode_predictions(model.predict(models.preprocess_input(images, model="resnet50")))
 
 Importing this package imports every model module, so the registry is complete.
+
+A classifier without its top (`include_top=False`) returns its last feature map, or with
+`pooling="avg"` / `"max"` its global average / maximum, as keras.applications' do. Its stage
+features, for a detection or segmentation head, come from `features` as one multi-output model
+(what timm's `features_only=True` and KerasHub's `pyramid_outputs` give):
+
+    pyramid = models.features("resnet50", strides=(4, 8, 16, 32), weights="imagenet")
+    c2, c3, c4, c5 = pyramid(images)
+    models.feature_layers(model)  # {stride: layer name} of a built classifier
+
+Every image classifier family has them (ResNet, VGG, AlexNet, SqueezeNet, GoogLeNet,
+MobileNet, HRNet's four branches, ST-CNN, the convolutional fabric's last column); the MLPs and
+CapsNet have no stages of a pyramid. DeepLab reads its backbone's deepest stage this way.
 """
 
 from garden.models._registry import (
@@ -18,6 +33,7 @@ from garden.models._registry import (
     list_models,
     register_model,
 )
+from garden.models._features import feature_layers, features
 from garden.models._steps import StepModel, trains_itself
 from garden.models.alexnet import alexnet
 from garden.models.capsnet import CapsNet, capsnet
@@ -51,17 +67,22 @@ from garden.models.unet import unet
 from garden.models.vae import VAE, vae
 from garden.models.vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from garden.models.voice_unet import voice_unet
+from garden.weights import decode_predictions, preprocess_input
 
 __all__ = [
     "QUANTITIES",
     "Figure",
     "ModelEntry",
     "build",
+    "feature_layers",
+    "features",
     "figure",
     "get_entry",
     "info",
     "list_models",
     "register_model",
+    "decode_predictions",
+    "preprocess_input",
     "CapsNet",
     "GAN",
     "GoogLeNet",

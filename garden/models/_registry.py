@@ -66,6 +66,8 @@ class ModelEntry:
             instance of the same structure (one block per stage, few filters); no public
             argument reaches it.
         figures: the paper's numbers for this model (`Figure`s) that garden reproduces.
+        feature_layers: shell-style patterns naming the layers whose outputs are the model's
+            stage features, which `garden.models.features` returns by stride; () for none.
     """
 
     name: str
@@ -79,6 +81,7 @@ class ModelEntry:
     keras_application: str | None = None
     tiny: Callable[..., Any] | None = None
     figures: tuple = ()
+    feature_layers: tuple = ()
 
     def build_small(self):
         """The test instance: `small_kwargs`, depth-reduced by `tiny` where the entry has it.
@@ -92,7 +95,7 @@ class ModelEntry:
 
 
 def register_model(*, paper, year, arxiv, input_shape, task="classification", small_kwargs=None,
-                   keras_application=None, tiny=None, figures=()):
+                   keras_application=None, tiny=None, figures=(), feature_layers=()):
     """Decorator that records a builder in the registry under its function name (the fields
     are `ModelEntry`'s)."""
 
@@ -112,6 +115,7 @@ def register_model(*, paper, year, arxiv, input_shape, task="classification", sm
             keras_application=keras_application,
             tiny=tiny,
             figures=tuple(figures),
+            feature_layers=tuple(feature_layers),
         )
         return builder
 

@@ -95,6 +95,7 @@ def _alexnet(*, groups=1, spec=None, **kwargs):
     input_shape=(224, 224, 3),
     small_kwargs={"input_shape": (63, 63, 3), "classes": 5},
     tiny=TINY,
+    feature_layers=("conv[0-9]", "lrn*", "pool*"),
     figures=[figure("parameters", 61_100_840, "torchvision's single-stream alexnet"),
              figure("parameters", 60_965_224, "Section 3.5's two-GPU network (60M)", groups=2)],
 )

@@ -11,27 +11,23 @@ Output stride (input size / feature size) is controlled as in Section 3.1 of Dee
 strides past the wanted stride are removed and every later convolution is dilated by the
 product of the removed strides, so the layers see the same context with the same weights, on a
 denser grid. `with_output_stride` does this to any garden functional backbone by rebuilding it
-from its layers' configs (the rewrite reads each layer's input size, so it needs no knowledge of
-the architecture), rather than by an `output_stride` argument in every backbone. The score map
+from its layers' configs (each layer's stride is the product of the strides before it, so it
+needs no knowledge of the architecture), rather than by an `output_stride` argument in every
+backbone. The backbone is a classifier's deepest stage (`garden.models.features`). The score map
 is upsampled bilinearly to the input size; the fully connected CRF of the paper is a separate
 post-processing step, `garden.tools.DenseCRF`.
 """
-
-import math
 
 import keras
 from keras import layers
 
 from garden.layers import ASPP, ASPPv3
 from garden.layers.aspp import RATES_L, RATES_V3
+from garden.models._features import entry_with_features, features, layer_strides, pair
+from garden.models._registry import register_model
 from garden.utils.checks import check_choice, check_int, check_ints, check_rate
-from garden.models._registry import build, register_model
 
 ASPP_VERSIONS = ("v2", "v3")
-
-
-def _pair(value):
-    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
 
 
 def with_output_stride(backbone, output_stride):
@@ -42,10 +38,11 @@ def with_output_stride(backbone, output_stride):
     after it (kernel larger than 1x1) has its dilation multiplied by the stride removed before
     it (the "atrous algorithm"). Weights are copied: dilation does not change their shapes.
     Pooling layers lose their stride without dilation, as in DeepLab v1. Each layer's stride is
-    read from its input size, so the rewrite needs no knowledge of the architecture.
+    read from the layers before it (`layer_strides`), so the rewrite needs no knowledge of the
+    architecture.
 
     Args:
-        backbone: functional `keras.Model` with a known input height and width.
+        backbone: functional `keras.Model`.
         output_stride: int. The wanted ratio of input to feature size: a power of two, at most
             the backbone's own output stride.
 
@@ -58,13 +55,9 @@ def with_output_stride(backbone, output_stride):
     >>> with_output_stride(net, 8).output_shape
     (None, 8, 8, 256)
     """
-    size = backbone.input_shape[1]
-    if size is None:
-        raise ValueError(
-            f"backbone input_shape={backbone.input_shape} is not allowed: build the backbone "
-            "with a known height and width."
-        )
-    native = size // backbone.output_shape[1]
+    strides = layer_strides(backbone)
+    producer = {id(layer.output): layer for layer in backbone.layers}
+    native = strides[producer[id(backbone.output)].name]
     if (
         not isinstance(output_stride, int)
         or output_stride < 1
@@ -75,23 +68,23 @@ def with_output_stride(backbone, output_stride):
             f"output_stride={output_stride!r} is not allowed: use a power of two up to the "
             f"backbone's own output stride, {native}."
         )
-    producer = {id(layer.output): layer for layer in backbone.layers}
     changes, identities = {}, set()
     for layer in backbone.layers:
         config = layer.get_config()
         if "strides" not in config and "dilation_rate" not in config:
             continue
-        stride_in = 2 ** round(math.log2(size / layer.input.shape[1]))  # before this layer
-        stride = _pair(config.get("strides", 1))[0]
+        stride = pair(config.get("strides", 1))[0]
+        stride_in = strides[layer.name] // stride  # before this layer
         change = {}
         if stride > 1 and stride_in * stride > output_stride:
-            change = {"strides": 1, "padding": "same"}
+            # "same" padding where the layer pads (option-A shortcuts only subsample).
+            change = {"strides": 1, **({"padding": "same"} if "padding" in config else {})}
             before = producer.get(id(layer.input))
             if config.get("padding") == "valid" and isinstance(before, layers.ZeroPadding2D):
                 identities.add(before.name)
-        kernel = max(_pair(config.get("kernel_size", 1)))
+        kernel = max(pair(config.get("kernel_size", 1)))
         if stride_in > output_stride and "dilation_rate" in config and kernel > 1:
-            rate = _pair(config["dilation_rate"])[0]
+            rate = pair(config["dilation_rate"])[0]
             change["dilation_rate"] = rate * stride_in // output_stride
         if change:
             changes[layer.name] = change
@@ -138,8 +131,8 @@ def deeplab(
     Returns per-pixel class logits at the input resolution, `(batch, height, width, classes)`.
 
     Args:
-        backbone: str. A registered image classifier whose builder takes `include_top` and
-            `input_shape` (its features, without the top, feed the head). Defaults to
+        backbone: str. A registered image classifier with stage features
+            (`garden.models.features`): its deepest stage feeds the head. Defaults to
             "mobilenet_v1".
         backbone_kwargs: dict. More arguments for the backbone (e.g. `{"alpha": 0.5}` or
             `{"weights": "imagenet"}`). Defaults to None.
@@ -166,6 +159,7 @@ def deeplab(
     (None, 64, 64, 4)
     """
     check_choice("aspp", aspp, ASPP_VERSIONS)
+    entry_with_features(backbone, "backbone")
     check_int("classes", classes)
     check_rate("dropout", dropout)
     if rates is None:
@@ -173,16 +167,14 @@ def deeplab(
                                                    for r in RATES_V3)
     rates = check_ints("rates", rates)
     input_shape = tuple(input_shape or (321, 321, 3))
-    features = with_output_stride(
-        build(backbone, include_top=False, input_shape=input_shape, **(backbone_kwargs or {})),
-        output_stride,
-    )
+    stages = features(backbone, input_shape=input_shape, **(backbone_kwargs or {}))
+    dense = with_output_stride(keras.Model(stages.input, stages.outputs[-1]), output_stride)
     if aspp == "v2":
         x = ASPP(classes, rates, filters=head_filters or 1024, dropout=dropout,
-                 name="aspp")(features.output)
+                 name="aspp")(dense.output)
     else:
-        x = ASPPv3(head_filters or 256, rates, name="aspp")(features.output)
+        x = ASPPv3(head_filters or 256, rates, name="aspp")(dense.output)
         x = layers.Conv2D(classes, 1, name="classifier")(x)
     x = layers.Resizing(input_shape[0], input_shape[1], interpolation="bilinear",
                         name="upsample")(x)
-    return keras.Model(features.input, x, name=name)
+    return keras.Model(dense.input, x, name=name)

@@ -51,6 +51,7 @@ def _node(inputs, channels, name):
     task="classification",
     small_kwargs={"layers": 3, "scales": 3, "channels": 4, "input_shape": (8, 8, 1),
                   "classes": 3},
+    feature_layers=("node*_relu",),  # the last layer's node at each scale
 )
 def conv_fabric(layers=16, scales=6, channels=64, task="classification", classes=10,
                 input_shape=None, input_tensor=None, classifier_activation="softmax",

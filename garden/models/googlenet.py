@@ -227,6 +227,7 @@ def _googlenet(*, aux_heads=True, aux_loss_weight=AUX_LOSS_WEIGHT, batch_norm=Fa
     input_shape=(224, 224, 3),
     small_kwargs={"input_shape": (AUX_MIN_SIZE, AUX_MIN_SIZE, 3), "classes": 5},
     tiny=TINY,
+    feature_layers=("conv*_relu", "lrn*", "inception*_output"),
     figures=[figure("parameters", 6_998_552, "Table 1's layers (its column sums to 6.8M)",
                     aux_heads=False),
              figure("parameters", 13_378_280, "with the auxiliary classifiers of Section 5")],

@@ -21,24 +21,33 @@ stride-2 3x3 convolutions and addition, a 1x1 convolution gives 2048 channels, t
 average pooling and the classifier. `head="segmentation"` is HRNetV2's: all branches are
 upsampled bilinearly to 1/4 resolution and concatenated, a 1x1 convolution with batch norm and
 ReLU mixes them and a 1x1 convolution gives the class scores, upsampled bilinearly to the input
-size (logits).
+size (logits). `include_top=False` returns the head's representation before its classifier
+(the 2048-channel map at 1/32, or the concatenation at 1/4), reduced by `pooling` where asked.
+The four branches stay reachable by name in every variant: `stage4_module{M}_fuse{i}_out`
+(M the last module of stage 4: 1 for w18_small, 3 for w18 and w32; C, 2C, 4C, 8C channels at
+1/4 to 1/32) and, in the classification head, `incre{i}_block1_out` (128 to 1024 channels, what
+timm's `features_only` gives).
 
 Trainable parameters equal the official ImageNet models' (as PyTorch counts them, batch
 normalization's moving statistics excluded): hrnet_w18_small 13,187,464, hrnet_w18
-21,299,004, hrnet_w32 41,232,680. Layer names map one to one to the official modules, so a
-checkpoint converts by name: conv1/bn1, conv2/bn2 -> `stem{1,2}_{conv,bn}`; layer1 ->
-`layer1_block{b}_{1,2,3}_{conv,bn}` and `layer1_block1_downsample_{conv,bn}`; transition{s} ->
-`transition{s}_branch{i}_{conv,bn}`; stage{s} branches -> `stage{s}_module{m}_branch{i}_block{b}_
+21,299,004, hrnet_w32 41,232,680. The network computes timm's function: stride-2 convolutions
+pad one pixel on every side (`{name}_pad`, then "valid"), as PyTorch does, where Keras' "same"
+would pad only bottom and right; fusion upsamples by nearest neighbour; batch normalization's
+epsilon is PyTorch's 1e-5. timm's ImageNet checkpoints (`hrnet_w18_small.ms_in1k` 72.34%,
+`hrnet_w18.ms_aug_in1k` 78.11%, `hrnet_w32.ms_in1k` 78.45% top-1) convert by layer name
+(`garden.weights.hrnet`): conv1/bn1, conv2/bn2 -> `stem{1,2}_{conv,bn}`; layer1 ->
+`layer1_block{b}_{1,2,3}_{conv,bn}` and `layer1_block1_downsample_{conv,bn}`; transition{s-1}
+-> `transition{s}_branch{i}_{conv,bn}`; stage{s} branches -> `stage{s}_module{m}_branch{i}_block{b}_
 {1,2}_{conv,bn}`; fuse_layers -> `stage{s}_module{m}_fuse{i}_{j}_{conv,bn}` (up) and
 `stage{s}_module{m}_fuse{i}_{j}_down{k}_{conv,bn}` (down); incre_modules ->
 `incre{i}_block1_...`; downsamp_modules -> `downsamp{i}_{conv,bn}`; final_layer ->
 `final_{conv,bn}`; classifier -> `predictions` (segmentation: `seg_last_{conv,bn}`,
-`seg_logits`).
+`seg_logits`, no checkpoint).
 """
 
 from keras import layers
 
-from garden.models._classifier import classifier, register_classifier
+from garden.models._classifier import classifier, pooled_top, register_classifier
 from garden.models._registry import figure
 from garden.utils.checks import check_choice, check_int
 
@@ -66,11 +75,15 @@ PAPER = dict(
     input_shape=(224, 224, 3),
     small_kwargs={"input_shape": (32, 32, 3), "classes": 3},
     tiny=TINY,
+    feature_layers=("stem*_relu", "stage*_fuse*_out"),  # the stem, then the four branches
 )
 
 
 def _conv_bn(x, filters, kernel, name, strides=1, relu=True, bias=False):
-    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=bias,
+    if strides == 2:  # PyTorch's symmetric padding, as the checkpoints were trained with
+        x = layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
+    x = layers.Conv2D(filters, kernel, strides=strides,
+                      padding="same" if strides == 1 else "valid", use_bias=bias,
                       name=f"{name}_conv")(x)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=1e-5, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x) if relu else x
@@ -145,29 +158,31 @@ def _run_blocks(x, width, blocks, name):
     return x
 
 
-def _classification_top(spec):
-    def top(branches, classes, classifier_activation):
-        y = None
-        for i, (x, width) in enumerate(zip(branches, spec["head_channels"])):
-            x = _bottleneck(x, width, f"incre{i}_block1")
-            y = x if y is None else layers.Add(name=f"incre{i}_add")([x, y])
-            if i < len(branches) - 1:
-                y = _conv_bn(y, spec["head_channels"][i + 1] * EXPANSION, 3, f"downsamp{i}",
-                             strides=2, bias=True)
-        y = _conv_bn(y, spec["final_channels"], 1, "final", bias=True)
-        y = layers.GlobalAveragePooling2D(name="avg_pool")(y)
-        return layers.Dense(classes, activation=classifier_activation, name="predictions")(y)
+def _classification_features(branches, spec):
+    """HRNetV2-W*-C's representation: each branch widened by a bottleneck block (incre), the
+    branches summed from high to low resolution through stride-2 convolutions (downsamp), then
+    a 1x1 convolution (final): one map at 1/32 of the input."""
+    y = None
+    for i, (x, width) in enumerate(zip(branches, spec["head_channels"])):
+        x = _bottleneck(x, width, f"incre{i}_block1")
+        y = x if y is None else layers.Add(name=f"incre{i}_add")([x, y])
+        if i < len(branches) - 1:
+            y = _conv_bn(y, spec["head_channels"][i + 1] * EXPANSION, 3, f"downsamp{i}",
+                         strides=2, bias=True)
+    return _conv_bn(y, spec["final_channels"], 1, "final", bias=True)
 
-    return top
+
+def _segmentation_features(branches):
+    """HRNetV2's representation: every branch upsampled bilinearly to 1/4 and concatenated."""
+    upsampled = [branches[0]] + [
+        layers.UpSampling2D(2 ** i, interpolation="bilinear", name=f"seg_up{i}")(x)
+        for i, x in enumerate(branches[1:], start=1)]
+    return layers.Concatenate(name="seg_concat")(upsampled)
 
 
 def _segmentation_top(input_size):
-    def top(branches, classes, classifier_activation):
-        size = branches[0].shape[1:3]
-        upsampled = [branches[0]] + [
-            layers.UpSampling2D(2 ** i, interpolation="bilinear", name=f"seg_up{i}")(x)
-            for i, x in enumerate(branches[1:], start=1)]
-        x = layers.Concatenate(name="seg_concat")(upsampled)
+    def top(x, classes, classifier_activation):
+        size = x.shape[1:3]
         x = _conv_bn(x, x.shape[-1], 1, "seg_last", bias=True)
         x = layers.Conv2D(classes, 1, name="seg_logits")(x)
         factor = input_size // size[0] if input_size and size[0] else 4
@@ -186,6 +201,10 @@ def _hrnet(variant, *, head="classification", width=None, spec=None, keras_appli
         head: "classification" (HRNetV2-W*-C's head: a vector of class scores) or
             "segmentation" (per-pixel class scores at the input size; use
             `classifier_activation=None` for logits). Defaults to "classification".
+            With `include_top=False` the model returns the head's representation, which
+            `pooling` may reduce to a vector: for "classification" the 2048-channel map at
+            1/32 of the input before the classifier (timm's `num_classes=0` features), for
+            "segmentation" the four branches concatenated at 1/4 (15C channels).
         width: int. Channels C of the highest-resolution branch; the branches of stages 2-4
             get C, 2C, 4C, 8C, everything else stays the variant's. Defaults to None, the
             variant's own (16 for w18_small, 18, 32).
@@ -197,11 +216,16 @@ def _hrnet(variant, *, head="classification", width=None, spec=None, keras_appli
         check_int("width", width)
         spec["stages"] = tuple((modules, blocks, tuple(width * 2 ** i for i in range(len(c))))
                                for modules, blocks, c in spec["stages"])
-    input_shape = kwargs.get("input_shape") or (224, 224, 3)
-    top = (_classification_top(spec) if head == "classification"
-           else _segmentation_top(input_shape[0]))
-    return classifier(lambda x: _hrnet_features(x, spec), top, default_shape=(224, 224, 3),
-                      min_size=32, keras_application=keras_application, **kwargs)
+    if head == "classification":
+        def features(x):
+            return _classification_features(_hrnet_features(x, spec), spec)
+        top = pooled_top
+    else:
+        def features(x):
+            return _segmentation_features(_hrnet_features(x, spec))
+        top = _segmentation_top((kwargs.get("input_shape") or (224, 224, 3))[0])
+    return classifier(features, top, default_shape=(224, 224, 3), min_size=32,
+                      keras_application=keras_application, **kwargs)
 
 
 @register_classifier(_hrnet, **PAPER, figures=[

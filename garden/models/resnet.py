@@ -82,6 +82,7 @@ IMAGENET_PAPER = dict(
     input_shape=(224, 224, 3),
     small_kwargs={"input_shape": (32, 32, 3), "classes": 5},
     tiny=TINY_IMAGENET,
+    feature_layers=("conv1*_relu", "conv*_block*_out"),  # the stem, then every stage's blocks
 )
 CIFAR_PAPER = dict(IMAGENET_PAPER, input_shape=(32, 32, 3), classes=10, tiny=TINY_CIFAR)
 

@@ -55,6 +55,7 @@ PAPER = dict(
     arxiv="https://arxiv.org/abs/1602.07360",
     input_shape=(227, 227, 3),
     tiny=TINY,
+    feature_layers=("conv1", "fire*_concat", "fire*_bypass"),
 )
 
 

@@ -90,6 +90,7 @@ def _stn_classifier(*, transformer=True, output_size=None, filters=(32, 64),
         # and makes the backend comparison sample at non-integer positions.
         "theta_initializer": "glorot_uniform",
     },
+    feature_layers=("conv*", "pool*"),
 )
 def stn_classifier(**kwargs):
     """ST-CNN (Jaderberg et al. 2015): a spatial transformer, then a small CNN classifier.

@@ -46,6 +46,7 @@ PAPER = dict(
     input_shape=(224, 224, 3),
     small_kwargs={"input_shape": (32, 32, 3), "classes": 5},
     tiny=TINY,
+    feature_layers=("block*_conv*", "block*_pool"),
 )
 
 
