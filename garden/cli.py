@@ -3,8 +3,9 @@
     garden list [PATTERN]            registered models with their papers
     garden info NAME [--layers]      one model: paper, arguments, parameters, multiply-adds
     garden data prepare NAME         write a dataset as TFRecords (digits, tfds:NAME), with counts
-    garden train RECIPE.toml         train a recipe (training/*.toml)
-    garden lr-find RECIPE.toml       LR range test on a recipe's model and data: plot, suggestions
+    garden recipes                   the bundled recipes: name, paper, claim, expected run time
+    garden train RECIPE              train a recipe: a TOML file or a bundled recipe's name
+    garden lr-find RECIPE            LR range test on a recipe's model and data: plot, suggestions
     garden export MODEL.keras OUT    SavedModel directory or .tflite file, optionally verified
     garden demo                      the main job on the embedded digits
     garden conv-arith --input 5 ...  output size of a convolution (Dumoulin & Visin), GIF
@@ -34,8 +35,9 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UsageError(f"{self.prog}: {message}")
+    def error(self, message):  # main() prefixes "garden: error: "; a subcommand names itself
+        command = self.prog.removeprefix("garden").strip()
+        raise UsageError(f"{command}: {message}" if command else message)
 
 
 class _DatasetsHelp(argparse.Action):
@@ -172,6 +174,16 @@ def cmd_data_prepare(args):
         print(f"{split}: {stored['examples']:,} examples of shape {tuple(stored['image_shape'])} "
               f"in {shards} shard{'s' * (shards > 1)}")
     print(f"wrote {path}")
+
+
+def cmd_recipes(args):
+    from garden.recipes import schema
+
+    for name in schema.bundled_recipes():
+        recipe, _ = schema.read_recipe(name)
+        print(f"{name}  ({recipe.get('paper', 'no paper')}; "
+              f"{recipe.get('time', 'run time not recorded')})")
+        print(f"    {recipe.get('claim', '')}")
 
 
 def cmd_train(args):
@@ -404,9 +416,13 @@ def _parser():
         p.add_argument("--fresh", action="store_true",
                        help="start over instead of resuming or reusing finished runs")
 
+    p = commands.add_parser("recipes", help="list the bundled recipes")
+    p.set_defaults(func=cmd_recipes)
+
     p = commands.add_parser("train", help="train a recipe")
-    p.add_argument("recipe", type=_file("recipe"),
-                   help="a TOML recipe, e.g. training/mobilenet_v1_digits.toml")
+    p.add_argument("recipe", type=_file("recipe", must_exist=False),
+                   help="a TOML recipe file, or a bundled recipe's name (see `garden recipes`), "
+                   "e.g. mobilenet_v1_digits")
     run_options(p)
     p.add_argument("--workers", type=int, default=1,
                    help="start this many local worker processes of a multi_worker recipe "
@@ -414,8 +430,8 @@ def _parser():
     p.set_defaults(func=cmd_train)
 
     p = commands.add_parser("lr-find", help="LR range test (Smith 2015) on a recipe")
-    p.add_argument("recipe", type=_file("recipe"),
-                   help="a TOML recipe, e.g. training/clr_digits.toml")
+    p.add_argument("recipe", type=_file("recipe", must_exist=False),
+                   help="a TOML recipe file or a bundled recipe's name, e.g. clr_digits")
     p.add_argument("--variant", help="which [variants.NAME] to test (default: the first)")
     p.add_argument("--min-lr", type=float, default=1e-5, help="first rate (default: 1e-5)")
     p.add_argument("--max-lr", type=float, default=10.0, help="last rate (default: 10)")
@@ -469,8 +485,8 @@ def _parser():
     p.set_defaults(func=cmd_dream)
 
     p = commands.add_parser("compute", help="accuracy against multiply-adds of trained recipes")
-    p.add_argument("recipes", nargs="+", type=_file("recipe"),
-                   help="recipe files trained with `garden train`")
+    p.add_argument("recipes", nargs="+", type=_file("recipe", must_exist=False),
+                   help="recipe files or bundled recipes' names, trained with `garden train`")
     p.add_argument("--runs-dir", default="runs", help="run directories (default: runs)")
     p.add_argument("--metric", default="test_accuracy",
                    help="the result to plot (default: test_accuracy)")
@@ -542,6 +558,8 @@ def main(argv=None):
 
         garden._load_keras()  # TensorFlow, imported quietly, and garden's Keras objects
         args.func(args)
+    except BrokenPipeError:  # e.g. `garden recipes | head`: the reader has gone
+        sys.stdout = open(os.devnull, "w")
     except (UsageError, ValueError, FileNotFoundError) as e:
         message = str(e).strip().splitlines() or [type(e).__name__]
         print(f"garden: error: {' '.join(line.strip() for line in message)}", file=sys.stderr)

@@ -4,6 +4,7 @@
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -176,6 +177,27 @@ def test_plot_schedule_draws_the_schedule_values(tmp_path):
             ax.lines[0].get_ydata(), [float(schedule(s)) for s in range(30)]
         )
     assert (tmp_path / "s.svg").read_text().startswith("<?xml")
+    listed = plot_schedule(list(schedules.values()), 30)
+    assert [ax.get_ylabel() for ax in listed.axes] == ["OneCycleLR", "CyclicLR"]
+    np.testing.assert_array_equal(listed.axes[1].lines[0].get_ydata(),
+                                  figure.axes[1].lines[0].get_ydata())
+    with pytest.raises(ValueError, match="schedules=3 is not allowed"):
+        plot_schedule(3, 30)
+
+
+def test_lr_range_test_takes_arrays_and_shows_the_current_rate(capsys):
+    """Arrays (x, y) as `fit` takes them; the bar shows the step's own rate, not a mean."""
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    finder = lr_range_test(model, (x, x.sum(axis=1)), min_lr=1e-4, max_lr=1e-2, steps=9,
+                           batch_size=8, divergence=1e9)
+    assert len(finder.losses) == 9  # 3 batches an epoch, stopped after 9 steps
+    np.testing.assert_allclose(finder.learning_rates, np.geomspace(1e-4, 1e-2, 9))
+    shown = re.findall(r"lr: ([0-9.e+-]+)", capsys.readouterr().out)
+    assert float(shown[-1]) == pytest.approx(finder.learning_rates[-1], rel=1e-3)
+    with pytest.raises(ValueError, match="dataset=dict is not allowed"):
+        lr_range_test(model, {"x": x})
 
 
 ONE_CYCLE_ON_JAX = textwrap.dedent(

@@ -1,6 +1,7 @@
 """The `garden` command: output of each verb, and one-line errors with exit status 2."""
 
 import argparse
+import json
 import os
 import re
 import socket
@@ -15,6 +16,7 @@ import pytest
 
 import garden as garden_package
 from garden import cli, models
+from tests.helpers import garden_session
 
 
 def run(capsys, *argv):
@@ -159,18 +161,65 @@ def test_tfds_prepare_offline_fails_at_once_and_leaves_nothing(tmp_path):
     assert not (tmp_path / "tfrecords").exists()
 
 
-@pytest.mark.parametrize("command", [["export", "{dir}", "m.tflite"], ["train", "{dir}"],
-                                     ["lr-find", "{dir}"], ["dream", "{dir}", "--layers", "a"]])
-def test_a_directory_is_reported_as_a_directory(tmp_path, command):
-    result = garden(*[arg.format(dir=tmp_path) for arg in command])
-    assert_one_line_error(result, f"{str(tmp_path)!r} is a directory, not a file")
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    """One process running the commands below from a directory outside the repository."""
+    cwd = tmp_path_factory.mktemp("elsewhere")
+    (cwd / "garbage.keras").write_bytes(b"not a zip archive")
+    commands = {
+        "directory": [["export", str(cwd), "m.tflite"], ["train", str(cwd)],
+                      ["lr-find", str(cwd)], ["dream", str(cwd), "--layers", "a"]],
+        "garbage": [["export", "garbage.keras", "m.tflite"]],
+        "top-level": [["frobnicate"]],
+        "subcommand": [["train"]],
+        "unknown recipe": [["train", "mobilenet_v1_digit"]],
+        "recipes": [["recipes"]],
+        "lr-find": [["lr-find", "clr_digits", "--steps", "3", "--output", "lr.png"]],
+    }
+    outputs = iter(garden_session([argv for group in commands.values() for argv in group], cwd))
+    results = {name: [next(outputs) for _ in group] for name, group in commands.items()}
+    return cwd, results
 
 
-def test_export_of_a_file_that_is_not_a_keras_model(tmp_path):
-    (tmp_path / "garbage.keras").write_bytes(b"not a zip archive")
-    result = garden("export", "garbage.keras", "m.tflite", cwd=tmp_path)
-    assert_one_line_error(result, "'garbage.keras' is not a Keras model file")
-    assert not (tmp_path / "m.tflite").exists()
+def assert_one_line(status_out_err, message):
+    status, _, err = status_out_err
+    assert status == 2, err
+    assert err.count("\n") == 1 and err.startswith("garden: error: "), err
+    assert message in err
+
+
+def test_a_directory_or_a_non_model_file_is_named(session):
+    cwd, results = session
+    for result in results["directory"]:
+        assert_one_line(result, f"{str(cwd)!r} is a directory, not a file")
+    assert_one_line(results["garbage"][0], "'garbage.keras' is not a Keras model file")
+    assert not (cwd / "m.tflite").exists()
+
+
+def test_argument_errors_have_one_prefix(session):
+    _, results = session
+    assert_one_line(results["top-level"][0], "garden: error: argument COMMAND: invalid choice")
+    assert_one_line(results["subcommand"][0],
+                    "garden: error: train: the following arguments are required: recipe")
+
+
+def test_bundled_recipes_by_name_from_any_directory(session):
+    cwd, results = session
+    assert_one_line(results["unknown recipe"][0], "did you mean mobilenet_v1_digits?")
+    status, out, _ = results["recipes"][0]
+    assert status == 0
+    from garden.recipes import schema
+
+    names = schema.bundled_recipes()
+    assert [line.split()[0] for line in out.splitlines() if not line.startswith(" ")] == names
+    demo = out.splitlines()[2 * names.index("mobilenet_v1_digits"):][:2]
+    recipe, _ = schema.read_recipe("mobilenet_v1_digits")
+    assert demo == [f"mobilenet_v1_digits  ({recipe['paper']}; {recipe['time']})",
+                    f"    {recipe['claim']}"]
+    status, out, err = results["lr-find"][0]
+    assert status == 0, err
+    assert "clr_digits/fixed: 3 steps, learning rate 1e-05 to 10\n" in out
+    assert (cwd / "lr.png").exists()
 
 
 def test_tensorboard_is_a_declared_dependency():
@@ -180,11 +229,36 @@ def test_tensorboard_is_a_declared_dependency():
     import tensorboard  # noqa: F401
 
 
-def test_import_garden_is_lazy_and_any_subpackage_registers_the_keras_objects():
-    code = ("import sys, garden\nprint('tensorflow' in sys.modules)\nfrom garden import data\n"
-            "import keras\nprint(keras.saving.get_registered_object('garden>Swish').__name__)\n"
-            "print(garden.models.build.__module__)")
+@pytest.fixture(scope="module")
+def saved_garden_model(tmp_path_factory):
+    """A GoogLeNet (a keras.Model subclass with garden's LRN layers) whose optimizer holds a
+    garden.schedules.Warmup."""
+    from garden import schedules
+
+    model = models.googlenet(input_shape=(65, 65, 3), classes=3)
+    model.compile(keras.optimizers.SGD(schedules.Warmup(0.1, warmup_steps=5)),
+                  "sparse_categorical_crossentropy")
+    path = tmp_path_factory.mktemp("saved") / "googlenet.keras"
+    model.save(path)
+    return path
+
+
+# How a script imports garden before loading: garden first (lazily: no TensorFlow yet), or Keras.
+RELOADS = {
+    "garden then keras": "import sys, garden\nprint('tensorflow' in sys.modules)\nimport keras\n",
+    "keras then garden.export": "import keras, garden.export\nprint('imported')\n",
+}
+
+
+@pytest.mark.parametrize("imports", list(RELOADS), ids=list(RELOADS))
+def test_a_saved_model_reloads_after_any_import_of_garden(saved_garden_model, imports):
+    code = (RELOADS[imports] + f"model = keras.saving.load_model({str(saved_garden_model)!r})\n"
+            "print(type(model).__name__, model.get_layer('lrn1').__class__.__name__,\n"
+            "      type(model.optimizer._learning_rate).__name__)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
-    assert result.stdout == "False\nSwish\ngarden.models._registry\n", result.stderr
-    assert result.stderr == ""  # TensorFlow's start-up lines are hidden
+    assert result.returncode == 0, result.stderr
+    first = "False" if imports == "garden then keras" else "imported"
+    assert result.stdout == f"{first}\nGoogLeNet LocalResponseNormalization Warmup\n"
+    if imports.startswith("garden"):  # TensorFlow's start-up lines are hidden
+        assert result.stderr == ""

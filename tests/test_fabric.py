@@ -1,5 +1,6 @@
 """Convolutional neural fabrics: the trellis' connections and parameters."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -48,3 +49,13 @@ def test_segmentation_fabric_labels_every_pixel():
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         models.conv_fabric(**kwargs)
+
+
+def test_classifier_activation_none_gives_the_logits_of_the_softmax_output():
+    kwargs = dict(layers=2, scales=2, channels=4, input_shape=(4, 4, 1), classes=3)
+    keras.utils.set_random_seed(1)
+    probabilities = models.conv_fabric(**kwargs)
+    keras.utils.set_random_seed(1)
+    logits = models.conv_fabric(classifier_activation=None, **kwargs)
+    x = np.random.default_rng(0).random((2, 4, 4, 1), "float32")
+    np.testing.assert_allclose(keras.ops.softmax(logits(x)), probabilities(x), rtol=1e-5)

@@ -122,6 +122,17 @@ def test_bad_arguments_are_named(kwargs, message):
         FocalLoss(**kwargs)
 
 
+def test_integer_labels_in_categorical_mode_name_the_sparse_mode():
+    logits = np.zeros((4, 3), "float32")
+    with pytest.raises(ValueError, match=r"mode='categorical'.*shape \(4,\).*"
+                       r"FocalLoss\(mode='sparse_categorical'\)"):
+        FocalLoss(from_logits=True)(np.array([0, 1, 2, 1]), logits)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    model.compile("sgd", FocalLoss(from_logits=True))
+    with pytest.raises(ValueError, match=r"shape \(None, 1\)"):  # as fit passes them
+        model.fit(np.zeros((4, 2)), np.array([[0], [1], [2], [1]]), verbose=0)
+
+
 def test_alpha_must_match_the_classes():
     with pytest.raises(ValueError, match="alpha has 2 weights but the predictions have 4"):
         FocalLoss(alpha=[1.0, 1.0])(ONE_HOT, LOGITS)

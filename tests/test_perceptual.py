@@ -26,7 +26,7 @@ def _features(extractor, name, images):
 def test_feature_reconstruction_loss_matches_numpy():
     extractor = _extractor()
     y, y_hat = RNG.random((2, 3, 8, 8, 3), np.float32)
-    loss = losses.PerceptualLoss(layers=("a", "b"), feature_extractor=extractor, preprocess=None)
+    loss = losses.PerceptualLoss(extractor, layers=("a", "b"), preprocess=None)
     expected = sum(np.mean((_features(extractor, n, y_hat) - _features(extractor, n, y)) ** 2)
                    for n in ("a", "b"))
     assert float(loss(y, y_hat)) == pytest.approx(expected, rel=1e-5)
@@ -42,7 +42,7 @@ def test_style_loss_is_the_squared_frobenius_distance_of_gram_matrices():
     extractor = _extractor()
     style = RNG.random((1, 8, 8, 3), np.float32)  # one style image for the whole batch
     y_hat = RNG.random((3, 8, 8, 3), np.float32)
-    loss = losses.StyleLoss(layers=("a", "b"), feature_extractor=extractor, preprocess=None)
+    loss = losses.StyleLoss(extractor, layers=("a", "b"), preprocess=None)
     per_image = sum(((_gram(_features(extractor, n, y_hat)) -
                       _gram(_features(extractor, n, style))) ** 2).sum(axis=(1, 2))
                     for n in ("a", "b"))
@@ -56,30 +56,37 @@ def test_total_variation_equals_tensorflows():
                                tf.image.total_variation(tf.constant(images)).numpy(), rtol=1e-5)
 
 
-def test_default_loss_network_is_vgg16_at_relu2_2_with_vgg_preprocessing():
-    loss = losses.PerceptualLoss()
+@pytest.fixture(scope="module")
+def vgg():
+    return models.vgg16_loss_network()
+
+
+def test_default_loss_network_is_vgg16_at_relu2_2_with_vgg_preprocessing(vgg):
+    loss = losses.PerceptualLoss(vgg)
     assert loss.layers == ["block2_conv2"] and loss.features.layers[-1].name == "block2_conv2"
     assert loss.features.output_shape == (None, None, None, 128)
     images = RNG.random((1, 8, 8, 3), np.float32)
-    vgg = loss.features
-    expected = vgg(keras.applications.vgg16.preprocess_input(images * 255.0)).numpy()
+    expected = loss.features(keras.applications.vgg16.preprocess_input(images * 255.0)).numpy()
     np.testing.assert_allclose(loss._features(images)[0].numpy(), expected, rtol=1e-4,
                                atol=1e-3)
-    assert losses.StyleLoss().layers == ["block1_conv2", "block2_conv2", "block3_conv3",
+    assert losses.StyleLoss(vgg).layers == ["block1_conv2", "block2_conv2", "block3_conv3",
                                          "block4_conv3"]
 
 
 def test_loss_round_trips_its_config():
-    loss = losses.PerceptualLoss(layers=("b",), feature_extractor=_extractor(), preprocess=None)
+    loss = losses.PerceptualLoss(_extractor(), layers=("b",), preprocess=None)
     again = losses.PerceptualLoss.from_config(loss.get_config())
     y, y_hat = RNG.random((2, 2, 8, 8, 3), np.float32)
     assert again.layers == ["b"]
     assert again(y, y_hat).shape == ()
 
 
-def test_missing_layer_is_named():
+def test_missing_layer_or_extractor_is_named():
     with pytest.raises(ValueError, match=r"layers=\['relu2_2'\].*relu2_2 not in tiny_vgg"):
-        losses.PerceptualLoss(layers=("relu2_2",), feature_extractor=_extractor())
+        losses.PerceptualLoss(_extractor(), layers=("relu2_2",))
+    with pytest.raises(ValueError, match=r"feature_extractor='vgg16' is not allowed.*"
+                       r"vgg16_loss_network"):
+        losses.StyleLoss("vgg16")
 
 
 def _conv(k, cin, cout):
@@ -116,8 +123,8 @@ def test_bad_arguments_are_named(builder, kwargs, match):
         builder(**kwargs)
 
 
-def test_grey_images_are_repeated_to_rgb_for_vgg():
-    loss = losses.PerceptualLoss()
+def test_grey_images_are_repeated_to_rgb_for_vgg(vgg):
+    loss = losses.PerceptualLoss(vgg)
     grey = RNG.random((1, 8, 8, 1), np.float32)
     np.testing.assert_allclose(loss._features(grey)[0].numpy(),
                                loss._features(np.repeat(grey, 3, axis=-1))[0].numpy(), rtol=1e-6)

@@ -125,8 +125,10 @@ def test_toml_files_directories_and_bundled_names(tmp_path):
         recipes.load_recipe(path)
     with pytest.raises(ValueError, match="is a directory"):
         recipes.load_recipe(tmp_path)
-    with pytest.raises(ValueError, match="does not exist .*bundled recipes: alexnet_digits"):
+    with pytest.raises(ValueError, match="does not exist: .*`garden recipes` lists them"):
         recipes.load_recipe(tmp_path / "missing.toml")
+    with pytest.raises(ValueError, match=r"did you mean vgg_digits\?"):
+        recipes.load_recipe("vgg_digit")
     assert recipes.load_recipe("vgg_digits")["model"]["name"].startswith("vgg")
 
 

@@ -119,6 +119,33 @@ def test_classifier_contract_is_documented_and_checked(name):
         entry.builder(classes=2.0)
 
 
+# Classifiers whose output is not class scores: CapsNet's are capsule lengths, for MarginLoss.
+OTHER_OUTPUTS = {"capsnet": "MarginLoss"}
+
+
+def test_classifiers_honour_classifier_activation(small_model):
+    """One output convention: a registered classifier takes keras.applications'
+    `classifier_activation` and gives probabilities by default (softmax), so the usual
+    `sparse_categorical_crossentropy` fits; the exceptions document their output's loss."""
+    classifiers = [name for name in ALL_MODELS if models.get_entry(name).task == "classification"]
+    assert len(classifiers) >= 25
+    for name in classifiers:
+        entry = models.get_entry(name)
+        if name in OTHER_OUTPUTS:
+            documented = inspect.getdoc(entry.builder) + inspect.getdoc(
+                inspect.getmodule(entry.builder))
+            assert OTHER_OUTPUTS[name] in documented, name
+            continue
+        assert "classifier_activation" in entry.arguments, name
+        assert inspect.signature(entry.builder).parameters[
+            "classifier_activation"].default == "softmax", name
+        model = small_model(name)
+        output = model(np.random.default_rng(0).random((2, *model.input_shape[1:]), "float32"))
+        output = keras.ops.convert_to_numpy(output[0] if isinstance(output, (list, tuple))
+                                            else output)
+        np.testing.assert_allclose(output.sum(axis=-1), 1.0, rtol=1e-5, err_msg=name)
+
+
 @pytest.mark.parametrize("name", ["vgg11", "alexnet", "googlenet"])
 def test_a_flattening_top_needs_a_fixed_size(name):
     with pytest.raises(ValueError, match="fixed"):

@@ -2,8 +2,12 @@
 subprocess, since importing tfmot switches the process to legacy Keras) and against the rules
 it implements."""
 
+import ast
+import importlib.util
+import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -580,16 +584,77 @@ def test_pruning_summaries_log_mask_sparsity(tmp_path):
     pruned.compile(keras.optimizers.SGD(0.01), "mse")
     x, y = np.zeros((4, 8, 8, 1)), np.zeros((4, 10))
     history = pruned.fit(x, y, batch_size=2, verbose=0, callbacks=[
-        sparsity.UpdatePruningStep(), sparsity.PruningSummaries(),
+        sparsity.UpdatePruningStep(), sparsity.PruningSummaries(str(tmp_path / "board")),
         keras.callbacks.CSVLogger(tmp_path / "log.csv")])
+    events = b"".join(path.read_bytes() for path in (tmp_path / "board").rglob("events.*"))
     sparsities = {k: v for k, v in history.history.items() if k.endswith("/sparsity")}
     assert len(sparsities) == 5
     for wrapper in sparsity.pruned_layers(pruned):
         for mask in wrapper.masks:
             expected = 1 - keep_count(np.prod(mask.shape), 0.75) / np.prod(mask.shape)
             assert sparsities[f"{mask.path}/sparsity"] == [pytest.approx(expected)]
+            assert f"{mask.path}/sparsity".encode() in events  # written to TensorBoard
     header = (tmp_path / "log.csv").read_text().splitlines()[0].split(",")
     assert set(sparsities) <= set(header)
+
+
+def _tfmot_signatures():
+    """tfmot.sparsity.keras's public signatures, read from its source without importing it (the
+    import would switch this process to legacy Keras): name -> [(parameter, default source)]."""
+    package = importlib.util.find_spec("tensorflow_model_optimization")
+    if package is None:
+        pytest.skip("tensorflow-model-optimization (a test dependency) is not installed")
+    root = os.path.dirname(package.origin)
+    api = open(os.path.join(root, "python/core/api/sparsity/keras/__init__.py")).read()
+    signatures = {}
+    for module, name in re.findall(r"from tensorflow_model_optimization\.([\w.]+) import (\w+)",
+                                   api):
+        tree = ast.parse(open(os.path.join(root, *module.split(".")) + ".py").read())
+        node = next(n for n in tree.body if getattr(n, "name", None) == name)
+        if isinstance(node, ast.ClassDef):
+            node = next((n for n in node.body if getattr(n, "name", None) == "__init__"), None)
+            if node is None:
+                signatures[name] = []
+                continue
+        args = node.args.args[1:] if node.args.args[:1] and node.args.args[0].arg == "self" \
+            else node.args.args
+        defaults = [None] * (len(args) - len(node.args.defaults)) + node.args.defaults
+        signatures[name] = [(a.arg, d and ast.unparse(d)) for a, d in zip(args, defaults)]
+    return signatures
+
+
+def test_every_public_name_shared_with_tfmot_has_its_signature():
+    """A call written for tfmot (positional arguments included) reaches the same parameters in
+    garden: tfmot's parameters come first, in its order, with its defaults."""
+    tfmot = _tfmot_signatures()
+    shared = sorted(set(tfmot) & set(sparsity.__all__))
+    assert shared == ["ConstantSparsity", "PolynomialDecay", "PruningSchedule",
+                      "PruningSummaries", "UpdatePruningStep", "prune_low_magnitude",
+                      "strip_pruning"]
+    for name in shared:
+        target = getattr(sparsity, name)
+        if name == "PruningSchedule":  # abstract in both: garden's holds the window
+            continue
+        parameters = list(inspect.signature(target).parameters.values())
+        positional = [p for p in parameters
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        assert [p.name for p in positional[:len(tfmot[name])]] == [a for a, _ in tfmot[name]], name
+        for parameter, (_, default) in zip(positional, tfmot[name]):
+            if default is None:
+                assert parameter.default is inspect.Parameter.empty, (name, parameter.name)
+            elif parameter.name != "pruning_schedule":  # tfmot's own ConstantSparsity(0.5, 0)
+                assert parameter.default == ast.literal_eval(default), (name, parameter.name)
+    summaries = sparsity.PruningSummaries("/tmp/logs")  # tfmot's positional log_dir
+    assert summaries.log_dir == "/tmp/logs" and summaries.update_freq == "epoch"
+
+
+def test_tfmot_structured_pruning_arguments_are_refused_by_name():
+    model = build_twin_model(keras)
+    with pytest.raises(ValueError, match=r"block_size=\(2, 2\) is not supported"):
+        sparsity.prune_low_magnitude(model, ONE_SHOT, (2, 2))
+    with pytest.raises(ValueError, match=r"sparsity_m_by_n=\(2, 4\) is not supported"):
+        sparsity.prune_low_magnitude(model, sparsity_m_by_n=(2, 4))
+    assert sparsity.prune_low_magnitude(model, ONE_SHOT, [1, 1], "AVG", None, None).layers
 
 
 # DSD

@@ -140,7 +140,10 @@ class LRFinder(keras.callbacks.Callback):
         self._average = 0.0
         self._saved_model = [v.numpy() for v in self.model.variables]
         self._saved_optimizer = [v.numpy() for v in self.model.optimizer.variables]
-        self._progbar = keras.utils.Progbar(self.steps, unit_name="step") if self.verbose else None
+        # Stateful: the bar shows each step's rate and smoothed loss, not their running means.
+        self._progbar = keras.utils.Progbar(
+            self.steps, unit_name="step", stateful_metrics=["lr", "smoothed_loss"]
+        ) if self.verbose else None
 
     def on_train_batch_begin(self, batch, logs=None):
         # The loss in `logs` is a running mean since the last reset: reset it every batch.
@@ -209,18 +212,20 @@ class LRFinder(keras.callbacks.Callback):
 
 
 def lr_range_test(model, dataset, min_lr=1e-6, max_lr=1.0, steps=100, mode="exponential",
-                  path=None, verbose=1, **finder_args):
+                  path=None, verbose=1, batch_size=32, **finder_args):
     """Runs an LR range test on a compiled `model` and returns the `LRFinder` with the curve.
 
     The model and its optimizer are unchanged afterwards.
 
     Args:
         model: a compiled `keras.Model` whose optimizer has a float learning rate.
-        dataset: a batched `tf.data.Dataset` of training batches (repeated as needed).
+        dataset: a batched `tf.data.Dataset` of training batches (repeated as needed), or
+            arrays `(x, y)` as `model.fit` takes them (shuffled batches of `batch_size`).
         min_lr, max_lr, steps, mode: the sweep, see `LRFinder`.
         path: optional file to save the plot to.
         verbose: int. 1 shows the sweep's progress (a Keras `Progbar`), 0 nothing.
             Defaults to 1.
+        batch_size: int. Examples per step when `dataset` is arrays. Defaults to 32.
         **finder_args: `smoothing` and `divergence` of `LRFinder`.
 
     Returns:
@@ -237,10 +242,16 @@ def lr_range_test(model, dataset, min_lr=1e-6, max_lr=1.0, steps=100, mode="expo
     """
     finder = LRFinder(min_lr=min_lr, max_lr=max_lr, steps=steps, mode=mode, verbose=verbose,
                       **finder_args)
-    model.fit(
-        dataset.repeat(), epochs=1, steps_per_epoch=steps, callbacks=[finder], shuffle=False,
-        verbose=0,
-    )
+    if isinstance(dataset, (tuple, list)) and len(dataset) == 2:
+        x, y = dataset  # at least one batch an epoch, so `steps` epochs are enough; the
+        model.fit(x, y, batch_size=check_int("batch_size", batch_size, minimum=1),  # finder
+                  epochs=steps, callbacks=[finder], verbose=0)  # stops after `steps` batches
+    elif hasattr(dataset, "repeat"):
+        model.fit(dataset.repeat(), epochs=1, steps_per_epoch=steps, callbacks=[finder],
+                  shuffle=False, verbose=0)
+    else:
+        raise ValueError(f"dataset={type(dataset).__name__} is not allowed: use a batched "
+                         "tf.data.Dataset or arrays (x, y).")
     if path is not None:
         finder.plot(path)
     return finder

@@ -18,7 +18,8 @@ def plot_schedule(schedules, steps, path=None):
 
     Args:
         schedules: a callable from step to value (a `LearningRateSchedule`, or e.g.
-            `one_cycle.momentum`), or a dict from panel title to such callables.
+            `one_cycle.momentum`), a list of them (each panel titled with its class name) or
+            a dict from panel title to such callables.
         steps: int. Number of iterations to draw.
         path: optional file to save the figure to (png, pdf, svg).
 
@@ -32,10 +33,19 @@ def plot_schedule(schedules, steps, path=None):
     1
     """
     if callable(schedules):
-        schedules = {"learning rate": schedules}
-    figure = Figure(figsize=(6, 2.5 * len(schedules)), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(len(schedules), 1, sharex=True))
-    for ax, (title, schedule) in zip(axes, schedules.items()):
+        panels = [("learning rate", schedules)]
+    elif isinstance(schedules, dict):
+        panels = list(schedules.items())
+    elif isinstance(schedules, (list, tuple)):
+        panels = [(type(schedule).__name__, schedule) for schedule in schedules]
+    else:
+        panels = []
+    if not panels or not all(callable(schedule) for _, schedule in panels):
+        raise ValueError(f"schedules={schedules!r} is not allowed: use a schedule (a callable "
+                         "from step to value), a list of them or a dict from title to them.")
+    figure = Figure(figsize=(6, 2.5 * len(panels)), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(len(panels), 1, sharex=True))
+    for ax, (title, schedule) in zip(axes, panels):
         ax.plot(np.arange(steps), schedule_values(schedule, steps))
         ax.set_ylabel(title)
         ax.grid(alpha=0.3)

@@ -28,6 +28,8 @@ References:
 import numpy as np
 import tensorflow as tf
 
+from garden.utils.checks import check_int, check_number
+
 
 def _check_seed(seed):
     if not isinstance(seed, int) or isinstance(seed, bool):
@@ -71,10 +73,8 @@ def random_labels(rate, num_classes, seed=0):
     >>> len(set(labels)) > 1
     True
     """
-    if not 0 <= rate <= 1:
-        raise ValueError(f"rate={rate!r} is not allowed: use a probability in [0, 1].")
-    if not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes={num_classes!r} is not allowed: use an int >= 2.")
+    check_number("rate", rate, minimum=0, maximum=1)
+    check_int("num_classes", num_classes, minimum=2)
     _check_seed(seed)
 
     def corrupt(index, example):
@@ -99,20 +99,7 @@ def shuffled_pixels(seed=0):
     Returns:
         A transform of unbatched `(image, label)` datasets with fixed image shape.
     """
-    _check_seed(seed)
-
-    def transform(dataset):
-        height, width, channels = _image_shape(dataset)
-        noise = tf.random.stateless_uniform([height * width], tf.constant([seed, 1], tf.int64))
-        permutation = tf.argsort(noise)
-
-        def shuffle(image, label):
-            pixels = tf.reshape(image, [height * width, channels])
-            return tf.reshape(tf.gather(pixels, permutation), [height, width, channels]), label
-
-        return dataset.map(shuffle)
-
-    return transform
+    return _pixel_permutation(seed, per_image=False)
 
 
 def random_pixels(seed=0):
@@ -126,6 +113,12 @@ def random_pixels(seed=0):
     Returns:
         A transform of unbatched `(image, label)` datasets with fixed image shape.
     """
+    return _pixel_permutation(seed, per_image=True)
+
+
+def _pixel_permutation(seed, per_image):
+    """Permutes the pixel positions (channels together) by the order that sorts seeded uniform
+    noise: one noise for every image, or each image's own."""
     _check_seed(seed)
 
     def transform(dataset):
@@ -133,7 +126,9 @@ def random_pixels(seed=0):
 
         def shuffle(index, example):
             image, label = example
-            noise = tf.random.stateless_uniform([height * width], _example_seeds(seed, index, 1)[0])
+            key = (_example_seeds(seed, index, 1)[0] if per_image
+                   else tf.constant([seed, 1], tf.int64))
+            noise = tf.random.stateless_uniform([height * width], key)
             pixels = tf.gather(tf.reshape(image, [height * width, channels]), tf.argsort(noise))
             return tf.reshape(pixels, [height, width, channels]), label
 
@@ -308,10 +303,8 @@ def mixup(alpha, num_classes, seed=0):
     >>> [round(float(s), 4) for s in tf.reduce_sum(labels, axis=1)]
     [1.0, 1.0, 1.0, 1.0]
     """
-    if not alpha > 0:
-        raise ValueError(f"alpha={alpha!r} is not allowed: use a value > 0.")
-    if not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes={num_classes!r} is not allowed: use an int >= 2.")
+    check_number("alpha", alpha, minimum=0, inclusive=False)
+    check_int("num_classes", num_classes, minimum=2)
     _check_seed(seed)
 
     def mix(index, batch):

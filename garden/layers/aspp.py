@@ -14,6 +14,7 @@ from keras import layers, ops
 
 from garden.utils.serialization import serializable
 from garden.utils.checks import check_int, check_ints, check_rate
+from garden.utils.multiply_adds import layer_multiply_adds
 
 RATES_L = (6, 12, 18, 24)  # DeepLab v2's ASPP-L
 RATES_S = (2, 4, 8, 12)  # DeepLab v2's ASPP-S
@@ -27,8 +28,6 @@ def _build_stack(stack, shape):
 
 
 def _stack_multiply_adds(stack, shape):
-    from garden.tools.profiler import layer_multiply_adds
-
     total = 0
     for layer in stack:
         total += layer_multiply_adds(layer, shape)

@@ -10,6 +10,7 @@ from keras import layers, ops
 
 from garden.utils.serialization import serializable
 from garden.utils.checks import check_int
+from garden.utils.multiply_adds import layer_multiply_adds
 
 
 def squash(vectors, axis=-1):
@@ -76,8 +77,6 @@ class PrimaryCapsules(layers.Layer):
     def multiply_adds(self, input_shape):
         """Multiply-adds per example as `garden.tools.profile` counts them: the convolution's
         (the squash is element-wise)."""
-        from garden.tools.profiler import layer_multiply_adds
-
         return layer_multiply_adds(self.conv, input_shape)
 
     def compute_output_shape(self, input_shape):

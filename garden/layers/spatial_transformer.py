@@ -11,6 +11,7 @@ from keras import layers, ops
 
 from garden.utils.serialization import serializable
 from garden.utils.checks import check_ints
+from garden.utils.multiply_adds import layer_multiply_adds
 
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
@@ -168,8 +169,6 @@ class SpatialTransformer(layers.Layer):
         """Multiply-adds per example as `garden.tools.profile` counts them: the localisation
         network's and the final dense layer's (`features * 6`); None when the localisation
         network's count is unknown. The grid and the sampler apply no weights."""
-        from garden.tools.profiler import layer_multiply_adds
-
         localization = layer_multiply_adds(self.localization, input_shape)
         if localization is None:
             return None

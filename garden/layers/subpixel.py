@@ -10,6 +10,7 @@ from keras import layers, ops
 
 from garden.utils.serialization import serializable
 from garden.utils.checks import check_int
+from garden.utils.multiply_adds import layer_multiply_adds
 
 
 @serializable
@@ -73,8 +74,6 @@ class SubPixelConv2D(layers.Layer):
     def multiply_adds(self, input_shape):
         """Multiply-adds per example as `garden.tools.profile` counts them: the convolution's
         (the shuffle moves values only)."""
-        from garden.tools.profiler import layer_multiply_adds
-
         return layer_multiply_adds(self.conv, input_shape)
 
     def get_config(self):

@@ -91,6 +91,15 @@ class FocalLoss(keras.losses.Loss):
             raise ValueError(
                 f"alpha has {len(self.alpha)} weights but the predictions have {classes} classes."
             )
+        y_true = ops.convert_to_tensor(y_true)
+        if self.mode == "categorical" and (
+            len(y_true.shape) != len(y_pred.shape) or y_true.shape[-1] not in (None, classes)
+        ):
+            raise ValueError(
+                f"FocalLoss(mode='categorical') takes one-hot labels of shape {y_pred.shape}, "
+                f"the predictions' shape; received labels of shape {y_true.shape}. For integer "
+                "class labels use FocalLoss(mode='sparse_categorical')."
+            )
         if self.mode == "sparse_categorical":
             labels = ops.reshape(ops.cast(y_true, "int32"), ops.shape(y_pred)[:-1])
             y_true = ops.one_hot(labels, classes, dtype=y_pred.dtype)

@@ -4,10 +4,11 @@ Reference:
     Johnson, Alahi and Fei-Fei, "Perceptual Losses for Real-Time Style Transfer and
     Super-Resolution", ECCV 2016. https://arxiv.org/abs/1603.08155
 
-The loss network is VGG-16 by default (garden's `vgg16`, whose layer `block2_conv2` is the
-paper's relu2_2: Keras' convolutions include the ReLU); `weights` is None (random), a local
-weights file or "imagenet" (keras.applications' download, online only). Any Keras model can be
-given as `feature_extractor` with the names of its layers to compare; the extractor is frozen.
+The losses compute on the loss network they are given (`feature_extractor`, frozen), so this
+leaf module needs no model of its own. The paper's loss network, and the documented choice, is
+VGG-16: `garden.models.vgg16_loss_network(weights)` builds it (its layer `block2_conv2` is the
+paper's relu2_2: Keras' convolutions include the ReLU); any Keras model can be given with the
+names of its layers to compare.
 """
 
 import keras
@@ -73,20 +74,19 @@ def feature_extractor_outputs(feature_extractor, layer_names):
 class _FeatureLoss(keras.losses.Loss):
     """The loss network shared by the perceptual losses."""
 
-    def __init__(self, layers, feature_extractor, weights, preprocess, reduction, name, dtype):
+    def __init__(self, feature_extractor, layers, preprocess, reduction, name, dtype):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         check_choice("preprocess", preprocess, PREPROCESSING)
         if isinstance(feature_extractor, dict):
             feature_extractor = keras.saving.deserialize_keras_object(feature_extractor)
+        if not isinstance(feature_extractor, keras.Model):
+            raise ValueError(
+                f"feature_extractor={feature_extractor!r} is not allowed: use a Keras model, "
+                "e.g. garden.models.vgg16_loss_network() (the paper's VGG-16)."
+            )
         self.layers = list(layers)
-        self.weights = weights
         self.preprocess = preprocess
         self.feature_extractor = feature_extractor
-        if feature_extractor is None:
-            from garden.models import vgg16
-
-            feature_extractor = vgg16(include_top=False, weights=weights,
-                                      input_shape=(None, None, 3))
         self.features = feature_extractor_outputs(feature_extractor, self.layers)
 
     def _features(self, images):
@@ -98,14 +98,12 @@ class _FeatureLoss(keras.losses.Loss):
         outputs = self.features(images)
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
 
-    def get_config(self):
+    def get_config(self):  # the extractor's architecture; its weights are not a config's
         extractor = self.feature_extractor
         return {
             **super().get_config(),
+            "feature_extractor": keras.saving.serialize_keras_object(extractor),
             "layers": self.layers,
-            "feature_extractor": None if extractor is None
-            else keras.saving.serialize_keras_object(extractor),
-            "weights": self.weights,
             "preprocess": self.preprocess,
         }
 
@@ -116,23 +114,22 @@ class PerceptualLoss(_FeatureLoss):
     summed over the given layers.
 
     Args:
+        feature_extractor: the loss network, a Keras model (frozen here), e.g.
+            `garden.models.vgg16_loss_network()`, the paper's VGG-16.
         layers: names of the loss network's layers. Defaults to ("block2_conv2",), VGG-16's
             relu2_2 (the paper's choice for super-resolution and style transfer).
-        feature_extractor: a Keras model, or None for garden's VGG-16 without its top.
-        weights: the default VGG-16's weights: None, a weights file or "imagenet".
-            Defaults to None.
         preprocess: "vgg" (images in [0, 1] RGB, or one grey channel, are converted as
-            keras.applications' VGG expects) or None (images go to the extractor as they are). Defaults to "vgg".
+            keras.applications' VGG expects) or None (images go to the extractor as they
+            are). Defaults to "vgg".
         reduction, name, dtype: as for every Keras loss.
 
     Reference:
         Johnson et al. 2016, https://arxiv.org/abs/1603.08155
     """
 
-    def __init__(self, layers=("block2_conv2",), feature_extractor=None, weights=None,
-                 preprocess="vgg", reduction="sum_over_batch_size", name="perceptual_loss",
-                 dtype=None):
-        super().__init__(layers, feature_extractor, weights, preprocess, reduction, name, dtype)
+    def __init__(self, feature_extractor, layers=("block2_conv2",), preprocess="vgg",
+                 reduction="sum_over_batch_size", name="perceptual_loss", dtype=None):
+        super().__init__(feature_extractor, layers, preprocess, reduction, name, dtype)
 
     def call(self, y_true, y_pred):
         return sum(ops.mean(ops.square(a - b), axis=(1, 2, 3))
@@ -146,19 +143,18 @@ class StyleLoss(_FeatureLoss):
     prediction of the batch.
 
     Args:
+        feature_extractor: the loss network, as for `PerceptualLoss`.
         layers: names of the loss network's layers. Defaults to VGG-16's relu1_2, relu2_2,
             relu3_3 and relu4_3.
-        feature_extractor, weights, preprocess, reduction, name, dtype: as for
-            `PerceptualLoss`.
+        preprocess, reduction, name, dtype: as for `PerceptualLoss`.
 
     Reference:
         Johnson et al. 2016, https://arxiv.org/abs/1603.08155
     """
 
-    def __init__(self, layers=STYLE_LAYERS, feature_extractor=None, weights=None,
-                 preprocess="vgg", reduction="sum_over_batch_size", name="style_loss",
-                 dtype=None):
-        super().__init__(layers, feature_extractor, weights, preprocess, reduction, name, dtype)
+    def __init__(self, feature_extractor, layers=STYLE_LAYERS, preprocess="vgg",
+                 reduction="sum_over_batch_size", name="style_loss", dtype=None):
+        super().__init__(feature_extractor, layers, preprocess, reduction, name, dtype)
 
     def call(self, y_true, y_pred):
         return sum(ops.sum(ops.square(gram_matrix(a) - gram_matrix(b)), axis=(1, 2))

@@ -90,10 +90,7 @@ class PSNR(_ImageQuality):
 class SSIM(_ImageQuality):
     """Mean structural similarity of the images seen; see `ssim`.
 
-    Args:
-        max_val: float. The largest possible pixel value. Defaults to 1.0.
-        name: str. Defaults to `"ssim"`.
-        dtype: dtype of the metric's result. Defaults to None.
+    Args: `max_val`, `dtype` as for `PSNR`; `name` defaults to `"ssim"`.
 
     Example:
     >>> metric = SSIM()

@@ -44,6 +44,7 @@ from garden.models.gan import GAN, dcgan, wgan
 from garden.models.googlenet import GoogLeNet, googlenet
 from garden.models.graph import dcnn, gcn
 from garden.models.hrnet import hrnet_w18, hrnet_w18_small, hrnet_w32
+from garden.models.loss_networks import vgg16_loss_network
 from garden.models.mlp import dropout_mlp, selu_mlp
 from garden.models.mobilenet import mobilenet_v1
 from garden.models.nvae import NVAE, nvae
@@ -128,6 +129,7 @@ __all__ = [
     "vgg13",
     "vgg13_bn",
     "vgg16",
+    "vgg16_loss_network",
     "vgg16_bn",
     "vgg19",
     "vgg19_bn",

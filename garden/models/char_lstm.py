@@ -1,5 +1,6 @@
 """Character-level LSTM language model (Graves 2013; Karpathy's char-rnn): embedded characters,
-stacked LSTMs (garden's `LSTMCell`), and a softmax over the next character at every step.
+stacked LSTMs (garden's `LSTMCell`), and the logits of the next character at every step (train
+with `SparseCategoricalCrossentropy(from_logits=True)`; a softmax of them is the distribution).
 
 The federated keyboard's out-of-vocabulary word model (Chen et al. 2019) is the same network:
 one CIFG layer over padded words, `char_lstm(cifg=True, mask_zero=True, layers=1)`.

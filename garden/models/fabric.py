@@ -54,7 +54,8 @@ def _node(inputs, channels, name):
     feature_layers=("node*_relu",),  # the last layer's node at each scale
 )
 def conv_fabric(layers=16, scales=6, channels=64, task="classification", classes=10,
-                input_shape=None, input_tensor=None, name="conv_fabric"):
+                input_shape=None, input_tensor=None, classifier_activation="softmax",
+                name="conv_fabric"):
     """A convolutional neural fabric (Saxena & Verbeek 2016) of `layers` x `scales` nodes.
 
     The defaults are the paper's CIFAR-10 / MNIST fabric: 16 layers, 6 scales (32x32 down to
@@ -65,11 +66,14 @@ def conv_fabric(layers=16, scales=6, channels=64, task="classification", classes
         scales: int. Number of scales (rows); height and width must be divisible by
             2^(scales - 1). Defaults to 6.
         channels: int. Channels of every node. Defaults to 64.
-        task: "classification" (class logits per image) or "segmentation" (class logits per
+        task: "classification" (class scores per image) or "segmentation" (class scores per
             pixel, at the input size). Defaults to "classification".
         classes: int. Number of classes. Defaults to 10.
         input_shape: (height, width, channels). Defaults to (32, 32, 3).
         input_tensor: optional Keras tensor to use as the input.
+        classifier_activation: activation of the class scores, as in keras.applications:
+            "softmax" (probabilities, for `sparse_categorical_crossentropy`) or None (logits,
+            for a loss with `from_logits=True`). Defaults to "softmax".
         name: str. Model name.
     """
     check_int("layers", layers, minimum=2)
@@ -106,7 +110,8 @@ def conv_fabric(layers=16, scales=6, channels=64, task="classification", classes
             column[s] = _node(sources, channels, f"node{l}_{s}")
     if classify:
         x = layers_.GlobalAveragePooling2D(name="avg_pool")(column[-1])
-        x = layers_.Dense(classes, name="logits")(x)
+        x = layers_.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
-        x = layers_.Conv2D(classes, 1, name="logits")(column[0])
+        x = layers_.Conv2D(classes, 1, activation=classifier_activation,
+                           name="predictions")(column[0])
     return keras.Model(inputs, x, name=name)

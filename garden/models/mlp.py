@@ -20,6 +20,8 @@ Inputs of rank > 1 (e.g. images) are flattened first. Hidden layer `i` (from 1) 
 `act_i` -> `dropout_i`, so every layer's activations can be read by name.
 """
 
+import functools
+
 import keras
 from keras import layers
 
@@ -28,6 +30,8 @@ from garden.models._registry import register_model
 from garden.utils.checks import check_int, check_ints, check_number, check_rate
 
 SMALL = {"input_shape": (8, 8, 1), "depth": 3, "width": 16, "classes": 5}
+# Both papers' networks take flattened 28x28 digits (MNIST) and share one test instance.
+register_mlp = functools.partial(register_model, input_shape=(784,), small_kwargs=SMALL)
 
 
 def _activation(activation, index):
@@ -70,24 +74,11 @@ def _mlp(
     return keras.Model(inputs, outputs, name=name)
 
 
-@register_model(
-    paper="Klambauer et al., Self-Normalizing Neural Networks",
-    year=2017,
-    arxiv="https://arxiv.org/abs/1706.02515",
-    input_shape=(784,),
-    small_kwargs=SMALL,
-)
-def selu_mlp(
-    depth=8,
-    width=512,
-    activation="selu",
-    kernel_initializer="lecun_normal",
-    dropout=0.05,
-    input_shape=(784,),
-    classes=10,
-    classifier_activation="softmax",
-    name="selu_mlp",
-):
+@register_mlp(paper="Klambauer et al., Self-Normalizing Neural Networks", year=2017,
+              arxiv="https://arxiv.org/abs/1706.02515")
+def selu_mlp(depth=8, width=512, activation="selu", kernel_initializer="lecun_normal",
+             dropout=0.05, input_shape=(784,), classes=10, classifier_activation="softmax",
+             name="selu_mlp"):
     """Self-normalizing MLP (Klambauer et al. 2017): `depth` SELU layers of `width` units.
 
     Self-normalization assumes standardized inputs (zero mean, unit variance per feature).
@@ -115,26 +106,11 @@ def selu_mlp(
     return _mlp(input_dropout=0.0, max_norm=0.0, **locals())
 
 
-@register_model(
-    paper="Srivastava et al., Dropout (JMLR 2014)",
-    year=2014,
-    arxiv="https://arxiv.org/abs/1207.0580",
-    input_shape=(784,),
-    small_kwargs=SMALL,
-)
-def dropout_mlp(
-    depth=3,
-    width=1024,
-    activation="relu",
-    kernel_initializer="he_normal",
-    dropout=0.5,
-    input_dropout=0.2,
-    max_norm=3.0,
-    input_shape=(784,),
-    classes=10,
-    classifier_activation="softmax",
-    name="dropout_mlp",
-):
+@register_mlp(paper="Srivastava et al., Dropout (JMLR 2014)", year=2014,
+              arxiv="https://arxiv.org/abs/1207.0580")
+def dropout_mlp(depth=3, width=1024, activation="relu", kernel_initializer="he_normal",
+                dropout=0.5, input_dropout=0.2, max_norm=3.0, input_shape=(784,), classes=10,
+                classifier_activation="softmax", name="dropout_mlp"):
     """Dropout MLP (Srivastava et al. 2014): dropout on inputs and hidden units, max-norm weights.
 
     Args:

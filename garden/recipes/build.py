@@ -172,8 +172,15 @@ def _identifier(getter, name, kind, module):
 
 def build_loss(spec):
     """The loss from a Keras identifier or `{class_name, config}` of garden.losses or
-    keras.losses."""
+    keras.losses. A loss that takes a `feature_extractor` (the perceptual losses) computes on
+    `garden.models.vgg16_loss_network(weights)`, the paper's VGG-16, with the config's
+    `weights` (default None: random; "imagenet" downloads)."""
     if isinstance(spec, dict):
+        cls = getattr(garden_losses, str(spec.get("class_name")), None)
+        if isinstance(cls, type) and "feature_extractor" in inspect.signature(cls).parameters:
+            config = dict(spec.get("config", {}))
+            config["feature_extractor"] = models.vgg16_loss_network(config.pop("weights", None))
+            spec = {**spec, "config": config}
         return instantiate(spec, "[train] loss", garden_losses, keras.losses)
     _identifier(keras.losses.get, spec, "loss", keras.losses)
     return spec

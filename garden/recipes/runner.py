@@ -25,7 +25,7 @@ from garden.recipes.procedures import procedure
 from garden.utils.files import atomic_path, write_text
 
 # Keys that describe a recipe without changing what a run computes.
-UNKEYED = ("seeds", "paper", "claim", "description")
+UNKEYED = ("seeds", "paper", "claim", "time", "description")
 
 
 class Interrupted(KeyboardInterrupt):

@@ -8,6 +8,7 @@ key, the value and what is allowed, so a typo in the last variant fails in a sec
 """
 
 import copy
+import difflib
 import importlib
 import inspect
 import tomllib
@@ -25,6 +26,7 @@ SECTIONS = {
     "name": str,
     "paper": str,
     "claim": str,
+    "time": str,
     "description": str,
     "seeds": list,
     "model": dict,
@@ -88,8 +90,10 @@ def read_recipe(path):
         file = resources.files("garden.recipes") / "training" / f"{path.stem}.toml"
         text, source = file.read_text(), f"bundled recipe {path.stem}"
     else:
-        raise ValueError(f"recipe {str(path)!r} does not exist (bundled recipes: "
-                         f"{', '.join(bundled_recipes())})")
+        close = difflib.get_close_matches(path.stem, bundled_recipes(), n=3, cutoff=0.8)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ValueError(f"recipe {str(path)!r} does not exist: it is neither a file nor a "
+                         f"bundled recipe ({hint}`garden recipes` lists them)")
     try:
         recipe = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

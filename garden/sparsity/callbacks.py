@@ -107,28 +107,37 @@ def _window(schedule):
     return f"({', '.join(values)})" if values else ""
 
 
-class PruningSummaries(keras.callbacks.Callback):
-    """Adds each mask's sparsity and threshold to the logs at the end of every epoch.
+class PruningSummaries(keras.callbacks.TensorBoard):
+    """TensorBoard with each mask's sparsity and threshold, written at the end of every epoch.
 
-    The values go under `<mask path>/sparsity` and `<threshold path>/threshold`, so `History`
-    keeps them and a `keras.callbacks.TensorBoard` or `CSVLogger` placed after this callback
-    records them (tfmot's callback of this name writes the same scalars to TensorBoard).
+    tfmot's callback of this name, for garden's wrappers: the values are added to the logs
+    under `<mask path>/sparsity` and `<threshold path>/threshold` (so `History` and a
+    `CSVLogger` placed after this callback keep them too) and written with every other logged
+    value to the TensorBoard event files in `log_dir`.
+
+    Args:
+        log_dir: str. Directory of the TensorBoard event files.
+        update_freq: `"epoch"`, `"batch"` or an int, as for `keras.callbacks.TensorBoard`.
+            Defaults to `"epoch"`.
+        **kwargs: the other arguments of `keras.callbacks.TensorBoard`.
 
     Example:
     ```python
     pruned.fit(x, y, callbacks=[garden.sparsity.UpdatePruningStep(),
-                                garden.sparsity.PruningSummaries(),
-                                keras.callbacks.CSVLogger("pruning.csv")])
+                                garden.sparsity.PruningSummaries("logs/pruning")])
     ```
 
     Reference:
     - [tfmot.sparsity.keras.PruningSummaries](https://www.tensorflow.org/model_optimization/api_docs/python/tfmot/sparsity/keras/PruningSummaries)
     """
 
+    def __init__(self, log_dir, update_freq="epoch", **kwargs):
+        super().__init__(log_dir=log_dir, update_freq=update_freq, **kwargs)
+
     def on_epoch_end(self, epoch, logs=None):
-        if logs is None:
-            return
-        for wrapper in pruned_layers(self.model):
-            for mask, threshold in zip(wrapper.masks, wrapper.thresholds):
-                logs[f"{mask.path}/sparsity"] = float(1.0 - np.mean(np.asarray(mask)))
-                logs[f"{threshold.path}/threshold"] = float(np.asarray(threshold))
+        if logs is not None:
+            for wrapper in pruned_layers(self.model):
+                for mask, threshold in zip(wrapper.masks, wrapper.thresholds):
+                    logs[f"{mask.path}/sparsity"] = float(1.0 - np.mean(np.asarray(mask)))
+                    logs[f"{threshold.path}/threshold"] = float(np.asarray(threshold))
+        super().on_epoch_end(epoch, logs)

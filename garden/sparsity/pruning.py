@@ -323,8 +323,9 @@ def _fresh(layer):
     return layer.__class__.from_config(layer.get_config())
 
 
-def prune_low_magnitude(to_prune, pruning_schedule=ConstantSparsity(0.5, 0), *, ranking="layer",
-                        seed=0, exclude=(), **kwargs):
+def prune_low_magnitude(to_prune, pruning_schedule=ConstantSparsity(0.5, 0), block_size=(1, 1),
+                        block_pooling_type="AVG", pruning_policy=None, sparsity_m_by_n=None, *,
+                        ranking="layer", seed=0, exclude=(), **kwargs):
     """Makes a layer, a list of layers or a model prunable during training (tfmot's API).
 
     A model (Sequential or functional, nested models included) is cloned with its weights,
@@ -335,6 +336,11 @@ def prune_low_magnitude(to_prune, pruning_schedule=ConstantSparsity(0.5, 0), *, 
         to_prune: keras.Model, keras.layers.Layer or list of layers.
         pruning_schedule: callable. Step -> `(should_prune, sparsity)`, garden's or tfmot's
             schedule objects. Defaults to `ConstantSparsity(0.5, begin_step=0)`.
+        block_size, block_pooling_type, pruning_policy, sparsity_m_by_n: tfmot's block, policy
+            and M-by-N structured pruning, which garden does not implement: only their defaults
+            (`(1, 1)`, `"AVG"`, None, None: weights pruned one by one) are accepted, so a call
+            written for tfmot runs unchanged or fails with a clear error. For structure, use
+            `ranking="filter"`.
         ranking: str. `"layer"`, `"global"`, `"random"` or `"filter"`; see `PruneLowMagnitude`.
             Defaults to `"layer"`.
         seed: int. Seed for `ranking="random"`; layer `i` of a model gets `seed + i`.
@@ -360,6 +366,14 @@ def prune_low_magnitude(to_prune, pruning_schedule=ConstantSparsity(0.5, 0), *, 
     Reference:
     - [tfmot.sparsity.keras.prune_low_magnitude](https://www.tensorflow.org/model_optimization/api_docs/python/tfmot/sparsity/keras/prune_low_magnitude)
     """
+    tfmot_only = {"block_size": (block_size, (1, 1)),
+                  "block_pooling_type": (block_pooling_type, "AVG"),
+                  "pruning_policy": (pruning_policy, None),
+                  "sparsity_m_by_n": (sparsity_m_by_n, None)}
+    for name, (value, default) in tfmot_only.items():
+        if (tuple(value) if isinstance(value, list) else value) != default:
+            raise ValueError(f"{name}={value!r} is not supported: garden prunes weights one by one "
+                             f"(use {name}={default!r}, or ranking='filter' for whole filters).")
     params = {"pruning_schedule": pruning_schedule, "ranking": ranking}
     if isinstance(to_prune, list):
         return [prune_low_magnitude(layer, seed=seed + i, **params)

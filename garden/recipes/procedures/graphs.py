@@ -46,7 +46,7 @@ def node_classification(run):
         validation = _split(run, "validation")
         callbacks.append(WindowEarlyStopping(run.options["window"]))
     model.fit(run.train_data, validation_data=validation, epochs=run.epochs,
-              callbacks=callbacks, verbose=0)
+              callbacks=callbacks, shuffle=False, verbose=0)
     scores = model.evaluate(run.test_data, return_dict=True, verbose=0)
     if run.options["figure"]:
         _draw_hidden(model, run)

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from garden.losses import PerceptualLoss
+from garden.models import vgg16_loss_network
 from garden.recipes.procedures import procedure
 from garden.recipes.procedures.sr_photographs import (
     comparison_figure,
@@ -32,7 +33,7 @@ def sr_perceptual_procedure(run):
     metrics, examples = evaluate_super_resolution(twin, "low_resolution", scale)
     scores.update({f"heldout_{key}": value for key, value in metrics.items()})
     keras.utils.set_random_seed(METRIC_SEED)
-    judge = PerceptualLoss()
+    judge = PerceptualLoss(vgg16_loss_network())
     for key, index in (("feature_distance", 3), ("feature_distance_bicubic", 2)):
         scores[f"heldout_{key}"] = float(np.mean([
             judge(example[1][None, ..., None], example[index][None, ..., None])

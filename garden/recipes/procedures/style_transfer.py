@@ -18,7 +18,7 @@ from keras import ops
 from garden.data.photo_crops import resized_photograph
 from garden.data.sr_patches import TEST_PHOTOGRAPHS
 from garden.losses import PerceptualLoss, StyleLoss, total_variation
-from garden.models import vgg16
+from garden.models import vgg16_loss_network
 from garden.recipes.build import build_model, build_optimizer
 from garden.recipes.procedures import procedure
 from garden.recipes.runner import fit
@@ -37,9 +37,9 @@ class StyleTransferLosses:
     (relu1_2 .. relu4_3) of `style` + `tv_weight` x total variation."""
 
     def __init__(self, style, content_weight, style_weight, tv_weight):
-        extractor = vgg16(include_top=False, weights=None, input_shape=(None, None, 3))
-        self.content = PerceptualLoss(feature_extractor=extractor)
-        self.style_loss = StyleLoss(feature_extractor=extractor)
+        extractor = vgg16_loss_network()
+        self.content = PerceptualLoss(extractor)
+        self.style_loss = StyleLoss(extractor)
         self.style = ops.convert_to_tensor(style[None])
         self.weights = (content_weight, style_weight, tv_weight)
 
