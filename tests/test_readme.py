@@ -7,7 +7,9 @@ explicit so that a new block is covered the moment it is written:
   (`train`, `export`, `lr-find`, `dream`, `compute`, `demo`: minutes on a CPU); those run, in
   the README's order, in the slow tier;
 - a Python block runs in the default tier unless it calls `.fit(` (training); those run in the
-  slow tier.
+  slow tier;
+- a Python block that downloads pretrained weights (`weights="imagenet"`) runs in neither: no
+  test may need the network (tests/test_weights_io.py runs the same calls on local files).
 Everything runs in a fresh directory, as a user would paste it.
 """
 
@@ -21,6 +23,11 @@ from tests.helpers import garden_session
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TRAINS = {"train", "export", "lr-find", "dream", "compute", "demo"}
+DOWNLOADS = 'weights="imagenet"'
+
+
+def runnable(block):
+    return DOWNLOADS not in block
 
 
 def blocks(language):
@@ -61,7 +68,7 @@ def test_cheap_commands_run_as_pasted(tmp_path):
 
 def test_cheap_python_snippets_run_as_pasted(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cheap = [block for block in blocks("python") if ".fit(" not in block]
+    cheap = [block for block in blocks("python") if ".fit(" not in block and runnable(block)]
     assert cheap
     for block in cheap:
         exec(compile(block, str(README), "exec"), {})
