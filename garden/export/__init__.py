@@ -18,6 +18,8 @@ are run with LiteRT's interpreter (`ai_edge_litert`), the successor of `tf.lite.
 """
 
 from garden.export._convert import QUANTIZE, saved_model, tflite
-from garden.export._litert import VerifyReport, run_tflite, verify
+from garden.export._deploy import Deployable, deployables
+from garden.export._litert import StepFile, VerifyReport, run_tflite, verify
 
-__all__ = ["QUANTIZE", "VerifyReport", "run_tflite", "saved_model", "tflite", "verify"]
+__all__ = ["QUANTIZE", "Deployable", "StepFile", "VerifyReport", "deployables", "run_tflite",
+           "saved_model", "tflite", "verify"]
