@@ -289,12 +289,13 @@ def verify(model, path, data, *, num_samples=None, latency_runs=50):
         x, y = examples(data, network, num_samples)
         x = [a.astype(t.dtype) for a, t in zip(x, network.inputs)]
         names = runner.order(input_names(network))
-        output_names = runner.order(_output_names(network), "output")
-        result = runner.run(dict(zip(names, x)))
-        outputs = [result[name] for name in output_names]
         predicted = network.predict(x if len(x) > 1 else x[0], verbose=0)
         expected = [np.asarray(p) for p in (
             predicted if isinstance(predicted, (list, tuple)) else [predicted])]
+        # The names of the outputs at inference (GoogLeNet's auxiliary heads are for training).
+        output_names = runner.order(list(network.output_names)[:len(expected)], "output")
+        result = runner.run(dict(zip(names, x)))
+        outputs = [result[name] for name in output_names]
 
     if target.role == "step":
         first = {name: np.zeros((1, *d["shape_signature"][1:]), d["dtype"])
@@ -320,7 +321,3 @@ def verify(model, path, data, *, num_samples=None, latency_runs=50):
         latency_ms=1000 * statistics.median(times[WARMUP_RUNS:]),
     )
 
-
-def _output_names(network):
-    """The names the exported file gives `network`'s outputs (garden.export.tflite's)."""
-    return list(network.output_names)
