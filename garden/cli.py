@@ -205,8 +205,8 @@ def cmd_export(args):
     if not tflite and args.quantize != "float":
         raise UsageError("--quantize applies to .tflite outputs only")
     if args.quantize == "int8" and not args.data:
-        raise UsageError("--quantize int8 needs --data: a dataset to calibrate on, e.g. "
-                         "--data digits")
+        raise UsageError("--quantize int8 needs --data: a dataset of representative inputs to "
+                         "calibrate on, e.g. --data digits")
     if keras.backend.backend() != "tensorflow":  # the .keras file converts on TensorFlow
         import os
         import subprocess
