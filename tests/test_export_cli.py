@@ -33,7 +33,12 @@ for argv in json.loads(sys.argv[1]):
 
 
 def models_to_export(directory):
-    """A dense model and one whose argmax TFLite has no builtin op for, saved in `directory`."""
+    """A dense model, one whose argmax TFLite has no builtin op for, and a digits classifier,
+    saved in `directory`."""
+    images = keras.Input((8, 8, 1))
+    hidden = keras.layers.Conv2D(4, 3, activation="relu")(images)
+    probabilities = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(hidden))
+    keras.Model(images, probabilities, name="digits_net").save(directory / "digits.keras")
     inputs = keras.Input((4,))
     logits = keras.layers.Dense(3)(inputs)
     keras.Model(inputs, logits, name="dense").save(directory / "dense.keras")
@@ -50,15 +55,20 @@ def run(argv, cwd, env=None, code=DRIVER):
 def test_export_errors_are_one_line_each(tmp_path, digits_root):
     models_to_export(tmp_path)
     (tmp_path / "tfrecords").symlink_to(digits_root)
-    result = run([json.dumps([argv for argv, _ in CASES])], tmp_path)
+    quiet_int8 = ["digits.keras", "q.tflite", "--quantize", "int8", "--data", "digits"]
+    result = run([json.dumps([argv for argv, _ in CASES] + [quiet_int8])], tmp_path)
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     lines = result.stderr.splitlines()
-    assert len(lines) == 2 * len(CASES), result.stderr
+    # No converter or LiteRT chatter (fully_quantize: ..., the XNNPACK INFO line) either.
+    assert len(lines) == 2 * len(CASES) + 1 and lines[-1] == "status 0", result.stderr
     for (_, message), line, status in zip(CASES, lines[::2], lines[1::2]):
         assert line.startswith("garden: error: ") and message in line, line
         assert status == "status 2"
+    assert result.stdout.startswith("wrote q.tflite: digits_net\nwrote q.labels.txt\n")
+    assert "kind:           int8" in result.stdout
+    assert (tmp_path / "q.labels.txt").read_text().splitlines() == [str(d) for d in range(10)]
     assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "argmax.keras", "dense.keras", "tfrecords"]
+        "argmax.keras", "dense.keras", "digits.keras", "q.labels.txt", "q.tflite", "tfrecords"]
 
 
 @pytest.mark.slow
