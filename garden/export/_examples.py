@@ -57,7 +57,8 @@ def examples(data, model, limit=None, argument="data"):
                 "length."
             )
         x, y = [a[:limit] for a in x], (None if y is None else y[:limit])
-    elif isinstance(data, (np.ndarray, dict)) or len(names) > 1 and isinstance(data, list):
+    elif isinstance(data, (np.ndarray, dict)) or (
+            len(names) > 1 and isinstance(data, (list, tuple))):
         x = [np.asarray(a)[:limit] for a in _split(data, names, argument)]
     elif isinstance(data, list):
         x = [_join(data, ranks[0], argument)[:limit]]

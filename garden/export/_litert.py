@@ -231,7 +231,7 @@ def _top1_accuracy(predictions, labels):
     """Top-1 accuracy against integer labels, or one-hot labels (argmax taken)."""
     if labels.ndim == predictions.ndim:
         labels = labels.argmax(axis=-1)
-    return float(np.mean(predictions.argmax(axis=-1) == labels.reshape(-1)))
+    return float(np.mean(predictions.argmax(axis=-1).reshape(-1) == labels.reshape(-1)))
 
 
 def verify(model, path, data, *, num_samples=None, latency_runs=50):

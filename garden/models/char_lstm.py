@@ -121,9 +121,9 @@ def step_model(model):
     Keras 3's recurrent loop).
 
     Inputs: the model's token input (one id per example, `(batch,)`) and the state `h_1, c_1,
-    ...` (each `(batch, units)`, zeros at the start). Outputs: `logits` `(batch,
-    vocabulary_size)`, named as `model`'s output, and the new state `h_1_next, c_1_next, ...`. Feeding a sequence's ids one
-    by one gives the logits of `model` at each position.
+    ...` (each `(batch, units)`, zeros at the start). Outputs: the logits `(batch,
+    vocabulary_size)`, named as `model`'s output, and the new state `h_1_next, c_1_next, ...`.
+    Feeding a sequence's ids one by one gives the logits of `model` at each position.
 
     Example:
     >>> model = char_lstm(vocabulary_size=8, embedding_dim=4, units=6, layers=1)
