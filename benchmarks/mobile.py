@@ -161,7 +161,9 @@ def markdown(report):
         f"LiteRT {report['versions'].get('ai-edge-litert', '?')} on the CPU (XNNPACK). "
         "Latency is batch 1, median over repetitions; GPU: TFLite's GPU-delegate "
         "compatibility check (the first incompatible op named). int8 files are full-integer "
-        "(int8 inputs and outputs).", "",
+        "(int8 inputs and outputs). What each file holds: "
+        + "; ".join(f"{r['model']}: {r['network']}" for r in report["records"]) + ". Absolute "
+        "times compare only within one run on one machine; a model not listed was not run.", "",
         "| model | mode | size (KB) | ops | GPU delegate | 1 thread (ms) | 2 threads (ms) |",
         "|---|---|---|---|---|---|---|"]
     for record in report["records"]:
