@@ -246,28 +246,72 @@ def cmd_lr_find(args):
     print(f"wrote {path}")
 
 
+def _export_output(text):
+    """An argparse type: a `.tflite` file, or a directory (no suffix) for a SavedModel."""
+    path = Path(text)
+    if path.suffix not in ("", ".tflite") and not path.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"output {text!r} is neither a .tflite file nor a directory for a SavedModel: name "
+            "it NAME.tflite, or a directory without an extension")
+    return text
+
+
 def cmd_export(args):
+    import keras
+
+    tflite = args.output.endswith(".tflite")
+    if not tflite and args.quantize != "float":
+        raise UsageError("--quantize applies to .tflite outputs only")
+    if args.quantize == "int8" and not args.data:
+        raise UsageError("--quantize int8 needs --data: a dataset of representative inputs to "
+                         "calibrate on, e.g. --data digits")
+    if keras.backend.backend() != "tensorflow":  # the .keras file converts on TensorFlow
+        import os
+        import subprocess
+
+        argv = [args.model, args.output, "--quantize", args.quantize]
+        argv += ["--data", args.data] if args.data else []
+        env = dict(os.environ, KERAS_BACKEND="tensorflow")
+        status = subprocess.run([sys.executable, "-m", "garden.cli", "export", *argv],
+                                env=env).returncode
+        if status:
+            raise SystemExit(status)
+        return
     from garden import data, export
 
     model = _load_model(args.model)
-    if args.output.endswith(".tflite"):
-        samples = None
-        if args.data:
-            _, height, width, channels = model.input_shape
-            samples = data.load(args.data, "train", image_size=(height, width),
-                                channels=channels, shuffle=False)
-        quantize = None if args.quantize == "float" else args.quantize
-        path = export.tflite(model, args.output, quantize=quantize, representative_data=samples)
-        print(f"wrote {path}")
-        if samples is not None:
-            test = data.load(args.data, "test", image_size=(height, width), channels=channels,
-                             shuffle=False)
-            for key, value in export.verify(model, path, test).as_dict().items():
-                print(f"{key + ':':<16}{value}")
-    else:
-        if args.quantize != "float":
-            raise UsageError("--quantize applies to .tflite outputs only")
+    if not tflite:
         print(f"wrote {export.saved_model(model, args.output)}")
+        return
+    deployable = export.deployables(model)[0]
+    samples = test = labels = None
+    if args.data:
+        shapes = [tuple(t.shape[1:]) for t in deployable.network.inputs]
+        shape = shapes[0]
+        if len(shapes) == 1 and len(shape) == 3 and None not in shape:  # resized to fit
+            samples, test = (data.load(args.data, split, image_size=shape[:2],
+                                       channels=shape[2], shuffle=False)
+                             for split in ("train", "test"))
+        else:
+            samples, test = (data.load(args.data, split, shuffle=False)
+                             for split in ("train", "test"))
+        found = tuple(samples.element_spec[0].shape[1:])
+        if len(shapes) != 1 or len(found) != len(shape) or any(
+                size not in (None, got) for size, got in zip(shape, found)):
+            shape = shape if len(shapes) == 1 else shapes
+            raise UsageError(f"--data {args.data} gives examples of shape {found} but "
+                             f"{deployable.description} takes {shape}")
+        names = data.info(args.data).get("class_names")
+        classes = deployable.network.outputs[0].shape[-1]
+        labels = names if names and len(names) == classes else None
+    path = export.tflite(model, args.output, quantize=args.quantize, representative_data=samples,
+                         labels=labels)
+    print(f"wrote {path}: {deployable.description}")
+    if labels:
+        print(f"wrote {path.with_name(path.stem + '.labels.txt')}")
+    if test is not None:
+        for key, value in export.verify(model, path, test).as_dict().items():
+            print(f"{key + ':':<16}{value}")
 
 
 def cmd_demo(args):
@@ -444,7 +488,8 @@ def _parser():
 
     p = commands.add_parser("export", help="export a .keras model")
     p.add_argument("model", type=_file("model file"), help="a .keras file")
-    p.add_argument("output", help="a .tflite file, or a directory for a SavedModel")
+    p.add_argument("output", type=_export_output,
+                   help="a .tflite file, or a directory for a SavedModel")
     p.add_argument("--quantize", choices=QUANTIZE, default="float",
                    help="TFLite weights and math: float (default), float16, dynamic (int8 "
                    "weights) or int8 (full integer, needs --data)")

@@ -88,20 +88,20 @@ def tree_digest(directory):
 
 def test_float_tflite_matches_keras_on_random_inputs(model, files):
     x = np.random.default_rng(3).random((8, *SHAPE), dtype=np.float32)
-    np.testing.assert_allclose(export.run_tflite(files[None], x), model(x), rtol=0, atol=1e-4)
+    np.testing.assert_allclose(export.run_tflite(files["float"], x), model(x), rtol=0, atol=1e-4)
 
 
 @pytest.mark.parametrize(
     "quantize, kind, max_ratio",
     # float16 halves the weights; int8 weights are a quarter of float32 (plus scales, biases).
-    [(None, "float32", 1.0), ("float16", "float16", 0.55), ("dynamic", "dynamic", 0.3),
+    [("float", "float32", 1.0), ("float16", "float16", 0.55), ("dynamic", "dynamic", 0.3),
      ("int8", "int8", 0.3)],
 )
 def test_kind_and_size_against_float(model, files, test_set, quantize, kind, max_ratio):
     report = export.verify(model, files[quantize], test_set[0][:4], latency_runs=3)
     assert report.kind == kind
     assert report.size_bytes == os.path.getsize(files[quantize])
-    assert report.size_bytes <= max_ratio * os.path.getsize(files[None])
+    assert report.size_bytes <= max_ratio * os.path.getsize(files["float"])
 
 
 def test_int8_file_is_integer_only(files):
@@ -134,10 +134,10 @@ def test_verify_takes_one_hot_labels_arrays_and_a_sample_limit(model, files, tes
     x, y = test_set
     one_hot = tf.data.Dataset.from_tensor_slices((x, np.eye(CLASSES)[y])).batch(10)
     by_index = tf.data.Dataset.from_tensor_slices((x, y)).batch(10)
-    report = export.verify(model, files[None], one_hot, num_samples=25, latency_runs=1)
+    report = export.verify(model, files["float"], one_hot, num_samples=25, latency_runs=1)
     assert report.num_samples == 25
-    assert report.accuracy == export.verify(model, files[None], by_index, num_samples=25).accuracy
-    unlabelled = export.verify(model, files[None], x[:5], latency_runs=1)
+    assert report.accuracy == export.verify(model, files["float"], by_index, num_samples=25).accuracy
+    unlabelled = export.verify(model, files["float"], x[:5], latency_runs=1)
     assert unlabelled.num_samples == 5 and unlabelled.accuracy is None
     assert unlabelled.max_abs_diff < 1e-4 and unlabelled.top1_agreement == 1.0
 
@@ -145,12 +145,12 @@ def test_verify_takes_one_hot_labels_arrays_and_a_sample_limit(model, files, tes
 def test_verify_takes_a_tuple_of_arrays_and_reports_accuracy(model, files, test_set):
     x, y = test_set
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
-    report = export.verify(model, files[None], (x, y), latency_runs=1)
+    report = export.verify(model, files["float"], (x, y), latency_runs=1)
     assert report.num_samples == len(x) and report.accuracy is not None
-    assert report.accuracy == export.verify(model, files[None], dataset, latency_runs=1).accuracy
+    assert report.accuracy == export.verify(model, files["float"], dataset, latency_runs=1).accuracy
     assert report.keras_accuracy >= 0.9
     with pytest.raises(ValueError, match="holds 64 inputs but 3 labels"):
-        export.verify(model, files[None], (x, y[:3]))
+        export.verify(model, files["float"], (x, y[:3]))
 
 
 @pytest.mark.parametrize(
@@ -167,7 +167,7 @@ def test_verify_takes_a_tuple_of_arrays_and_reports_accuracy(model, files, test_
 )
 def test_every_data_form_gives_the_same_examples(model, train, form):
     x = train[0][:12]
-    got, labels = _examples.examples(form(x), model, limit=10)
+    (got,), labels = _examples.examples(form(x), model, limit=10)
     np.testing.assert_array_equal(got, x[:10])
     assert labels is None
 
@@ -211,17 +211,53 @@ def test_int8_without_representative_data_is_a_clear_error(model, tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"quantize": "int4"}, r"quantize='int4' is not allowed: use one of \(None, 'float16'"),
+        ({"quantize": "int4"}, r"quantize='int4' is not allowed: use one of \('float', 'float16'"),
         ({"quantize": "int8", "representative_data": [1.0]},
          "representative_data is a list of float, not of arrays: pass a tf.data.Dataset"),
         ({"quantize": "int8", "representative_data": "images"}, "of type str is not supported"),
         ({"quantize": "int8", "representative_data": np.zeros((0, *SHAPE))}, "holds no examples"),
         ({"num_calibration_samples": 0}, "num_calibration_samples=0 is not allowed"),
+        ({"labels": ["a", "b"]}, "labels has 2 names but .* has 4 outputs"),
     ],
 )
 def test_bad_tflite_arguments(model, tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         export.tflite(model, tmp_path / "m.tflite", **kwargs)
+
+
+def test_tflite_path_must_end_in_tflite(model, tmp_path):
+    with pytest.raises(ValueError, match=r"path='.*m.tfl' is not allowed: .* ends in .tflite"):
+        export.tflite(model, tmp_path / "m.tfl")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_signature_names_inputs_and_outputs_and_labels_file(model, files, tmp_path):
+    path = export.tflite(model, tmp_path / "m.tflite", None, labels=["nw", "ne", "sw", "se"])
+    assert path.read_bytes() == files["float"].read_bytes()  # None is "float"
+    signature = Interpreter(model_path=str(path)).get_signature_list()
+    assert signature == {"serving_default": {"inputs": [model.inputs[0].name],
+                                             "outputs": model.output_names}}
+    assert (tmp_path / "m.labels.txt").read_text() == "nw\nne\nsw\nse\n"
+
+
+def test_run_tflite_takes_one_unbatched_example(model, files, test_set):
+    x = test_set[0][:2]
+    one = export.run_tflite(files["float"], x[0])
+    assert one.shape == (CLASSES,)
+    np.testing.assert_array_equal(one, export.run_tflite(files["float"], x)[0])
+
+
+def test_converter_failure_is_one_line_naming_the_op(tmp_path):
+    inputs = keras.Input((4,))
+    logits = layers.Dense(3)(inputs)  # Keras' argmax tests the sign bit: tf.BitwiseAnd
+    net = keras.Model(inputs, keras.ops.one_hot(keras.ops.argmax(logits, axis=-1), 3),
+                      name="argmax_net")
+    message = (r"^converting argmax_net to TFLite \(float\) failed: op BitwiseAnd has no "
+               r"builtin TFLite kernel \(LiteRT on a phone runs no Flex op\)")
+    with pytest.raises(ValueError, match=message) as error:
+        export.tflite(net, tmp_path / "m.tflite")
+    assert "\n" not in str(error.value)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unbatched_dataset_is_a_clear_error(model, tmp_path):
@@ -238,18 +274,18 @@ def test_unbatched_dataset_is_a_clear_error(model, tmp_path):
 )
 def test_bad_verify_arguments(model, files, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        export.verify(model, files[None], np.zeros((1, *SHAPE), np.float32), **kwargs)
+        export.verify(model, files["float"], np.zeros((1, *SHAPE), np.float32), **kwargs)
 
 
 def test_tflite_file_gets_the_usual_permissions(files):
     umask = os.umask(0)
     os.umask(umask)
-    assert os.stat(files[None]).st_mode & 0o777 == 0o666 & ~umask
+    assert os.stat(files["float"]).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_tflite_failure_keeps_the_previous_file(model, files, tmp_path, monkeypatch):
     path = tmp_path / "m.tflite"
-    path.write_bytes(files[None].read_bytes())
+    path.write_bytes(files["float"].read_bytes())
     before = path.read_bytes()
 
     def fail_midway(self, data):

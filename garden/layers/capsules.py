@@ -230,8 +230,10 @@ class Mask(layers.Layer):
     """
 
     def call(self, capsules, labels=None):
-        if labels is None:
-            labels = ops.argmax(ops.sum(ops.square(capsules), axis=-1), axis=-1)
+        if labels is None:  # the first longest capsule, as argmax picks it; top_k is a builtin
+            # TFLite op, while Keras' argmax adds a sign-bit test TFLite has no op for.
+            _, longest = ops.top_k(ops.sum(ops.square(capsules), axis=-1), k=1)
+            labels = longest[:, 0]
         keep = ops.one_hot(ops.cast(labels, "int32"), capsules.shape[1], dtype=capsules.dtype)
         masked = capsules * ops.expand_dims(keep, -1)
         return ops.reshape(masked, (ops.shape(capsules)[0], -1))

@@ -68,3 +68,95 @@ def char_lstm(vocabulary_size=103, embedding_dim=32, units=256, layers=2, dropou
             x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
     outputs = keras.layers.Dense(vocabulary_size, name="logits")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+class _CellStep(keras.layers.Layer):
+    """An RNN cell's one step on symbolic tensors: `(x, h, c) -> (output, h, c)`."""
+
+    def __init__(self, cell, **kwargs):
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.supports_masking = True  # the mask is applied by `_step`
+
+    def compute_mask(self, *args, **kwargs):
+        return None
+
+    def call(self, x, h, c):
+        output, (h, c) = self.cell.call(x, [h, c])  # built; __call__ would warn of the mask
+        return output, h, c
+
+    def compute_output_spec(self, x, h, c):
+        return tuple(keras.KerasTensor(h.shape, h.dtype) for _ in range(3))
+
+
+def _step(model, token, state):
+    """One position of `model`'s layers (an embedding, RNNs of `LSTMCell`s, dropout, dense
+    layers) on symbolic `token` ids `(batch,)`; `state` lists each RNN's `[h, c]`. A padding
+    token (0, with `mask_zero`) keeps the state and repeats the last output, as the RNN does."""
+    x, new_state, keep = token, [], None
+    for layer in model.layers[1:]:
+        if isinstance(layer, keras.layers.Embedding) and layer.mask_zero:
+            keep = keras.ops.expand_dims(keras.ops.equal(token, 0), -1)
+        if isinstance(layer, keras.layers.RNN):
+            previous = state[len(new_state)]
+            x, *states = _CellStep(layer.cell)(x, *previous)
+            if keep is not None:
+                states = [keras.ops.where(keep, old, new) for old, new in zip(previous, states)]
+                x = states[0]
+            new_state.append(list(states))
+        elif not isinstance(layer, keras.layers.Dropout):
+            x = layer(x)
+    return x, new_state
+
+
+def _state_inputs(model):
+    """Symbolic `[h_l, c_l]` inputs, one pair per RNN layer of `model`."""
+    rnns = [layer for layer in model.layers if isinstance(layer, keras.layers.RNN)]
+    return [[keras.Input((rnn.cell.units,), name=f"{kind}_{i}") for kind in ("h", "c")]
+            for i, rnn in enumerate(rnns, 1)]
+
+
+def step_model(model):
+    """The one-character step of a `char_lstm` model, sharing its weights: what a keyboard
+    runs on a phone (and what `garden.export.tflite` converts: TFLite has no builtin op for
+    Keras 3's recurrent loop).
+
+    Inputs: the model's token input (one id per example, `(batch,)`) and the state `h_1, c_1,
+    ...` (each `(batch, units)`, zeros at the start). Outputs: the logits `(batch,
+    vocabulary_size)`, named as `model`'s output, and the new state `h_1_next, c_1_next, ...`.
+    Feeding a sequence's ids one by one gives the logits of `model` at each position.
+
+    Example:
+    >>> model = char_lstm(vocabulary_size=8, embedding_dim=4, units=6, layers=1)
+    >>> step_model(model).output_names
+    ['logits', 'h_1_next', 'c_1_next']
+    """
+    token = keras.Input((), dtype=model.inputs[0].dtype, name=model.inputs[0].name)
+    state = _state_inputs(model)
+    logits, new_state = _step(model, token, state)
+    outputs = [logits] + [
+        keras.layers.Identity(name=f"{tensor.name}_next")(new)
+        for old, new_pair in zip(state, new_state) for tensor, new in zip(old, new_pair)]
+    return keras.Model([token, *(t for pair in state for t in pair)], outputs,
+                       name=f"{model.name}_step")
+
+
+def unrolled_model(model):
+    """A `char_lstm` model of fixed `sequence_length` with the recurrence unrolled into one
+    step per position, sharing its weights: the whole-sequence model TFLite converts with
+    builtin ops. Same input and output as `model`."""
+    length = model.inputs[0].shape[1]
+    if length is None:
+        raise ValueError(f"{model.name} takes sequences of any length: build it with "
+                         "sequence_length=N to unroll it.")
+    tokens = keras.Input((length,), dtype=model.inputs[0].dtype, name=model.inputs[0].name)
+    zero = keras.ops.zeros_like(keras.ops.cast(tokens[:, :1], "float32"))  # (batch, 1)
+    state = [[keras.ops.tile(zero, (1, layer.cell.units))] * 2 for layer in model.layers
+             if isinstance(layer, keras.layers.RNN)]
+    logits = []
+    for position in range(length):
+        x, state = _step(model, tokens[:, position], state)
+        logits.append(x)
+    outputs = keras.layers.Identity(name=f"{model.output_names[0]}_sequence")(
+        keras.ops.stack(logits, axis=1))
+    return keras.Model(tokens, outputs, name=f"{model.name}_unrolled")

@@ -186,6 +186,11 @@ class GAN(StepModel):
     def call(self, z, training=False):
         return self.generator(z, training=training)
 
+    def deployable(self):
+        """The network a device runs to sample, the generator: what
+        `garden.export.tflite(gan, path)` converts."""
+        return self.generator
+
     def noise(self, count, seed=None):
         """`count` draws of z from the prior, as a float32 NumPy array (fixed by `seed`)."""
         rng = np.random.default_rng(seed)

@@ -283,7 +283,11 @@ class NVAE(StepModel):
 
     def generate(self, eps, temperature=1.0):
         """Images (Bernoulli means) sampled top-down from flattened eps (`noise`), as NumPy."""
-        eps = ops.convert_to_tensor(np.asarray(eps, "float32"))
+        return np.asarray(self._images(ops.convert_to_tensor(np.asarray(eps, "float32")),
+                                       temperature))
+
+    def _images(self, eps, temperature=1.0):
+        """Bernoulli means of the images sampled top-down from flattened eps, a tensor."""
         parts, start = [], 0
         for shape in self.latent_shapes:
             size = math.prod(shape)
@@ -291,7 +295,14 @@ class NVAE(StepModel):
             start += size
         logits, _, _ = self._top_down(ops.shape(eps)[0], False, eps=parts,
                                       temperature=temperature)
-        return np.asarray(ops.sigmoid(logits))
+        return ops.sigmoid(logits)
+
+    def deployable(self):
+        """The generator: a `keras.Model` from flattened eps (`noise`) to images at temperature
+        1, sharing the model's weights; what a device runs to sample, and what
+        `garden.export.tflite(nvae, path)` converts."""
+        eps = keras.Input((self.latent_dim,), name="eps")
+        return keras.Model(eps, _Sampler(self, name="x_mean")(eps), name="generator")
 
     def sample(self, count, seed=None, temperature=1.0):
         return self.generate(self.noise(count, seed), temperature)
@@ -345,6 +356,20 @@ class NVAE(StepModel):
                 "groups": self.groups, "expansion": self.expansion,
                 "kl_warmup_steps": self.kl_warmup_steps, "kl_balancing": self.kl_balancing,
                 "seed": self.seed}
+
+
+class _Sampler(layers.Layer):
+    """An NVAE's top-down sampling path as one layer: flattened eps -> images."""
+
+    def __init__(self, nvae, **kwargs):
+        super().__init__(**kwargs)
+        self.nvae = nvae
+
+    def call(self, eps):
+        return self.nvae._images(eps)
+
+    def compute_output_shape(self, eps_shape):
+        return (eps_shape[0], *self.nvae.data_shape)
 
 
 @register_model(

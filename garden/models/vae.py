@@ -153,6 +153,11 @@ class VAE(StepModel):
             mean = layers.Activation("sigmoid", name="x_mean")(mean)
         return keras.Model(self.decoder.inputs, mean, name=name)
 
+    def deployable(self):
+        """The network a device runs to sample, `generator()`: what
+        `garden.export.tflite(vae, path)` converts."""
+        return self.generator()
+
     def noise(self, count, seed=None):
         """`count` draws of z from the prior N(0, I) as a float32 NumPy array."""
         shape = (check_int("count", count), self.latent_dim)

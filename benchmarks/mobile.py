@@ -1,0 +1,202 @@
+"""The mobile report: per model and quantization mode, what a phone developer looks for.
+
+`python -m benchmarks.mobile [--models NAME ...] [--docs docs/mobile.md]` converts each
+registered model (full size by default; `build_small()` instances with `--small`) to float,
+float16, dynamic-range and int8 TFLite files with `garden.export.tflite` (int8 calibrated on
+random inputs: size, speed and op coverage do not depend on the ranges found) and measures, per
+file: its size, its op count, whether TFLite's GPU delegate can run every op
+(`tf.lite.experimental.Analyzer(gpu_compatibility=True)`; the first incompatible op is named),
+and its batch-1 latency with LiteRT (XNNPACK, its default CPU delegate) on 1 and 2 threads,
+interleaved with the float file. It writes `results/mobile.json` (the machine, the versions and
+every record) and, with `--docs`, the Markdown table of the documentation. Peak memory is not
+reported: LiteRT's Python interpreter does not expose it. The harness rows (`rows`) are each
+mode's size and latency over the float file's.
+"""
+
+import argparse
+import contextlib
+import datetime
+import io
+import json
+import re
+import statistics
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+
+from benchmarks import _timing
+from garden import export, models
+from garden.utils.files import write_text
+
+MODES = ("float", "float16", "dynamic", "int8")
+CALIBRATION = 8
+RUNS = 10  # inferences per timed repetition
+
+
+def random_inputs(model, count):
+    """Inputs for `model`: uniform [0, 1) floats, small ids for integer inputs (graphs of 8
+    nodes where the size is free)."""
+    rng = np.random.default_rng(0)
+    arrays = []
+    for tensor in model.inputs:
+        shape = (count, *(8 if size is None else size for size in tensor.shape[1:]))
+        arrays.append(rng.integers(0, 3, shape).astype(tensor.dtype) if "int" in str(tensor.dtype)
+                      else rng.random(shape, dtype=np.float32))
+    return arrays
+
+
+def analyse(path):
+    """Op count and GPU-delegate compatibility of a `.tflite` file, from TFLite's Analyzer."""
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        tf.lite.experimental.Analyzer.analyze(model_path=str(path), gpu_compatibility=True)
+    text = text.getvalue()
+    warning = re.search(r"GPU COMPATIBILITY WARNING: (.*)", text)
+    return {"ops": len(re.findall(r"^\s*Op#\d+ ", text, re.MULTILINE)),
+            "gpu_compatible": "looks compatible with GPU delegate" in text,
+            "gpu_first_incompatible": warning.group(1).strip() if warning else None}
+
+
+def invoker(path, inputs, threads):
+    """A callable running `RUNS` batch-1 inferences of the file through its signature."""
+    interpreter = Interpreter(model_path=str(path), num_threads=threads)
+    runner = interpreter.get_signature_runner()
+    details = runner.get_input_details()
+    feed = {}
+    for (name, given), x in zip(sorted(details.items()), inputs):
+        scale, zero_point = given["quantization"]
+        if np.issubdtype(given["dtype"], np.integer) and scale:
+            x = np.clip(np.round(x / scale + zero_point), -128, 127)
+        feed[name] = x[:1].astype(given["dtype"])
+
+    def run():
+        for _ in range(RUNS):
+            runner(**feed)
+
+    return run
+
+
+def study(name, model, modes=MODES, threads=(1, 2), repeats=3):
+    """Records {mode: {...}} of one model's files: size, ops, GPU compatibility, latency."""
+    network = export.deployables(model)[0]
+    data_model = model if network.role == "step" else network.network
+    calibration = random_inputs(data_model, CALIBRATION)
+    names = [t.name for t in data_model.inputs]
+    by_name = sorted(zip(names, calibration))  # the order of the signature's inputs
+    records = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for mode in modes:
+            paths[mode] = export.tflite(
+                model, Path(tmp) / f"{mode}.tflite", mode,
+                representative_data=calibration if len(calibration) > 1 else calibration[0],
+                num_calibration_samples=CALIBRATION)
+            records[mode] = {"size_bytes": paths[mode].stat().st_size, **analyse(paths[mode])}
+        if network.role == "step":  # a step file's inputs are a character and the state
+            runner = Interpreter(model_path=str(paths["float"])).get_signature_runner()
+            by_name = [(n, np.zeros((1, *d["shape"][1:]), d["dtype"]))
+                       for n, d in sorted(runner.get_input_details().items())]
+        inputs = [x for _, x in by_name]
+        for n in threads:
+            seconds = _timing.interleave({mode: invoker(path, inputs, n)
+                                          for mode, path in paths.items()},
+                                         repeats=repeats, warmup=1)
+            for mode in modes:
+                records[mode][f"latency_ms_{n}_threads"] = (
+                    1000 * statistics.median(seconds[mode]) / RUNS)
+                records[mode][f"latency_over_float_{n}_threads"] = _timing.ratios(
+                    seconds, mode, "float")
+    return {"model": name, "network": network.description, "modes": records}
+
+
+def build(name, small):
+    keras.utils.set_random_seed(0)
+    entry = models.get_entry(name)
+    return entry.build_small() if small else models.build(name)
+
+
+def rows(tiny=False, repeats=3):
+    """Harness rows: each mode's size and latency over the float file's (tiny: one small
+    model, float and int8, one thread, one repetition)."""
+    if tiny:
+        studies = [study("selu_mlp", build("selu_mlp", True), ("float", "int8"), (1,), 1)]
+    else:
+        studies = [study(name, build(name, False), repeats=repeats)
+                   for name in models.list_models()]
+    return _rows(studies)
+
+
+def _rows(studies):
+    result = []
+    for record in studies:
+        float_bytes = record["modes"]["float"]["size_bytes"]
+        for mode, found in record["modes"].items():
+            if mode == "float":
+                continue
+            result.append(_timing.row("mobile", f"{record['model']} {mode} size / float",
+                                      [found["size_bytes"] / float_bytes], "size ratio",
+                                      bytes=found["size_bytes"], float_bytes=float_bytes))
+            for key, values in found.items():
+                if key.startswith("latency_over_float_"):
+                    threads = key.rsplit("_", 2)[1]
+                    result.append(_timing.row(
+                        "mobile", f"{record['model']} {mode} latency / float, {threads} "
+                        "thread(s)", values, "time ratio",
+                        ms=found[f"latency_ms_{threads}_threads"]))
+    return result
+
+
+def markdown(report):
+    """The documentation's table of a `results/mobile.json` report."""
+    machine = report["machine"]
+    lines = [
+        "# Mobile report", "",
+        "Generated by `python -m benchmarks.mobile --docs docs/mobile.md` from one run on "
+        f"{machine['cpu']} ({machine['cores']} cores), {report['date']}, "
+        f"{'`build_small()` test instances' if report['small'] else 'full-size models'}, "
+        f"LiteRT {report['versions'].get('ai-edge-litert', '?')} on the CPU (XNNPACK). "
+        "Latency is batch 1, median over repetitions; GPU: TFLite's GPU-delegate "
+        "compatibility check (the first incompatible op named). int8 files are full-integer "
+        "(int8 inputs and outputs). What each file holds: "
+        + "; ".join(f"{r['model']}: {r['network']}" for r in report["records"]) + ". Absolute "
+        "times compare only within one run on one machine; a model not listed was not run.", "",
+        "| model | mode | size (KB) | ops | GPU delegate | 1 thread (ms) | 2 threads (ms) |",
+        "|---|---|---|---|---|---|---|"]
+    for record in report["records"]:
+        for mode, found in record["modes"].items():
+            gpu = "yes" if found["gpu_compatible"] else (
+                f"no: {found['gpu_first_incompatible'] or 'see the Analyzer'}")
+            lines.append(
+                f"| {record['model']} | {mode} | {found['size_bytes'] / 1024:.1f} | "
+                f"{found['ops']} | {gpu} | {found.get('latency_ms_1_threads', float('nan')):.3f}"
+                f" | {found.get('latency_ms_2_threads', float('nan')):.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    from benchmarks.__main__ import machine, versions
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=None, help="registry names (all)")
+    parser.add_argument("--small", action="store_true", help="the build_small() instances")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", default="results/mobile.json")
+    parser.add_argument("--docs", help="also write the Markdown table here")
+    args = parser.parse_args(argv)
+    studies = [study(name, build(name, args.small), repeats=args.repeats)
+               for name in args.models or models.list_models()]
+    report = {"machine": machine(), "versions": versions(), "small": args.small,
+              "date": datetime.date.today().isoformat(), "records": studies}
+    write_text(args.output, json.dumps(report, indent=1, default=float))
+    print(_timing.format_table(_rows(studies)))
+    if args.docs:
+        write_text(args.docs, markdown(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()
