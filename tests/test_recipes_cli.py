@@ -20,21 +20,18 @@ GARDEN = Path(sys.executable).with_name("garden")
 
 @pytest.fixture
 def garden(request, tmp_path):
-    """`garden(*args)` runs the command in `tmp_path` with this checkout first on the path."""
+    """`garden(*args)` starts the command in `tmp_path` with this checkout first on the path, as
+    from a terminal (SIGINT raises KeyboardInterrupt in it); returns the `Popen`."""
     env = {**os.environ, "PYTHONPATH": str(request.config.rootpath), "TF_CPP_MIN_LOG_LEVEL": "3",
            "PYTHONWARNINGS": "ignore"}
 
-    def run(*args, wait=True):
-        command = [str(GARDEN), *map(str, args)]
-        if not wait:  # as from a terminal: SIGINT raises KeyboardInterrupt in the command
-            return subprocess.Popen(
-                command, cwd=tmp_path, env=env, text=True, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        return subprocess.run(command, cwd=tmp_path, env=env, text=True, capture_output=True,
-                              timeout=300)
+    def start(*args):
+        return subprocess.Popen(
+            [str(GARDEN), *map(str, args)], cwd=tmp_path, env=env, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
-    return run
+    return start
 
 
 def run_in_process(capsys, *args):
@@ -93,7 +90,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(garden, tiny_recipe, recipe_toml, 
     recipe = tiny_recipe()
     recipe["train"]["epochs"] = 500
     (tmp_path / "tiny.toml").write_text(recipe_toml(recipe))
-    process = garden("train", "tiny.toml", wait=False)
+    process = garden("train", "tiny.toml")
     history = tmp_path / "runs" / "tiny" / "default" / "seed0" / "history.csv"
     deadline = time.monotonic() + 240
     while not (history.exists() and len(history.read_text().splitlines()) >= 3):
