@@ -1,5 +1,6 @@
 """Small utilities the tests share."""
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -14,6 +15,52 @@ import pytest
 # PyTorch is optional (the bench extra): the tests of the torch backend run where it is installed.
 requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
                                     reason="PyTorch is not installed (the bench extra has it)")
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_script(script, *args, backend="jax", timeout=600):
+    """Runs the Python `script` (with `args` as sys.argv[1:]) on Keras `backend` in a new process
+    (a backend is fixed per process), garden and tests importable; returns the
+    `subprocess.CompletedProcess`, output captured as text. JAX runs on the CPU with XLA's
+    optimisations off: compiling them costs more than these tiny models run."""
+    env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu",
+               TF_CPP_MIN_LOG_LEVEL="3",
+               XLA_FLAGS="--xla_backend_optimization_level=0 "
+                         "--xla_llvm_disable_expensive_passes=true")
+    return subprocess.run([sys.executable, "-c", script, *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@contextlib.contextmanager
+def numpy_initial_values(seed=0):
+    """Within it, Keras' random initializers draw with NumPy: on JAX each weight shape would
+    otherwise compile its own sampler (most of a model's build time). For models whose weights
+    are loaded right after (their initial values are never used)."""
+    from keras.src import backend
+
+    rng = np.random.default_rng(seed)
+
+    def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+        return rng.uniform(minval, maxval, shape).astype(dtype or keras.config.floatx())
+
+    def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        return rng.normal(mean, stddev, shape).astype(dtype or keras.config.floatx())
+
+    def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        values = mean + stddev * np.clip(rng.normal(size=shape), -2, 2)
+        return values.astype(dtype or keras.config.floatx())
+
+    samplers = {"uniform": uniform, "normal": normal, "truncated_normal": truncated_normal}
+    saved = {name: getattr(backend.random, name) for name in samplers}
+    for name, sampler in samplers.items():
+        setattr(backend.random, name, sampler)
+    try:
+        yield
+    finally:
+        for name, sampler in saved.items():
+            setattr(backend.random, name, sampler)
 
 
 def random_inputs(model, batch=2, seed=0, unknown=5):

@@ -1,20 +1,17 @@
 """Every registered model builds, runs and trains a step on the JAX backend, and computes what
 it computes on TensorFlow: the TF test instances' weights are loaded into their JAX-built twins
-in two subprocesses, which run `run_model_test` (forward, one fit step) on each. The default
+in one subprocess, which runs `run_model_test` (forward, one fit step) on each. The default
 tier checks one model of every family (model module); `-m slow` checks the rest. The models with
 their own training step also train on PyTorch where it is installed (the bench extra)."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 from garden import models
-from tests.helpers import as_list, random_inputs, requires_torch
+from tests.helpers import as_list, random_inputs, requires_torch, run_script
 
 JAX_SCRIPT = textwrap.dedent(
     """
@@ -23,10 +20,12 @@ JAX_SCRIPT = textwrap.dedent(
     import keras
     from garden import models
     from tests.harness.models import registry_model_test
+    from tests.helpers import numpy_initial_values
     assert keras.backend.backend() == os.environ["KERAS_BACKEND"], keras.backend.backend()
     workdir = sys.argv[1]
     for name in json.loads(sys.argv[2]):
-        model = models.get_entry(name).build_small()
+        with numpy_initial_values():  # replaced by TensorFlow's weights
+            model = models.get_entry(name).build_small()
         model.load_weights(f"{workdir}/{name}.weights.h5")
         data = np.load(f"{workdir}/{name}.inputs.npz")
         x = [data[k] for k in sorted(data.files)]
@@ -76,22 +75,8 @@ def _check_on(backend, names, small_model, tmp_path):
         np.savez(tmp_path / f"{name}.inputs.npz", **{f"x{i:02d}": a for i, a in enumerate(x)})
         expected[name] = as_list(model(x[0] if len(x) == 1 else x, training=False))
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    # XLA's CPU optimisations cost more compile time than these tiny models run.
-    env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu", PYTHONPATH=root,
-               XLA_FLAGS="--xla_backend_optimization_level=0 "
-                         "--xla_llvm_disable_expensive_passes=true")
-    # Two processes, each half of the models: compiling is single-threaded.
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", JAX_SCRIPT, str(tmp_path), json.dumps(names[start::2])],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
-        for start in (0, 1)
-    ]
-    for worker in workers:
-        _, stderr = worker.communicate(timeout=600)
-        assert worker.returncode == 0, stderr[-3000:]
+    done = run_script(JAX_SCRIPT, tmp_path, json.dumps(names), backend=backend)
+    assert done.returncode == 0, done.stderr[-3000:]
     for name in names:
         got = np.load(tmp_path / f"{name}.jax.npz")
         got = [got[k] for k in sorted(got.files, key=lambda k: int(k.split("_")[1]))]

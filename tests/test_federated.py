@@ -3,9 +3,6 @@ model, one full-batch SGD step each), server momentum and Adam by hand, sampling
 rejection, bad input, and the same rounds (and restricted low-rank training) on JAX."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -14,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from garden import federated as fl
+from tests.helpers import run_script
 
 LR = 0.1
 
@@ -242,10 +240,8 @@ JAX_SCRIPT = textwrap.dedent(
 
 
 def test_jax_backend_matches_the_numpy_reference():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=root)
-    out = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
-                         text=True, timeout=300, check=True)
+    out = run_script(JAX_SCRIPT, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     start = fl.ServerState(fl.ModelWeights([np.array(a, np.float32) for a in result["init"]],
                                            []), [])

@@ -3,9 +3,6 @@ penalty against a hand computation, the paper's optimizers, training steps on Te
 `.keras` round trips of trained models and argument errors."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -14,7 +11,7 @@ import pytest
 
 from garden import models
 from garden.models.gan import GAN, gradient_penalty, mlp_discriminator, mlp_generator
-from tests.helpers import requires_torch
+from tests.helpers import requires_torch, run_script
 
 SMALL = dict(latent_dim=8, data_shape=(16, 16, 1), filters=8, blocks=2, seed=0)
 
@@ -264,12 +261,7 @@ BACKEND_SCRIPT = textwrap.dedent(
 
 @pytest.mark.parametrize("backend", ["jax", pytest.param("torch", marks=requires_torch)])
 def test_training_on_jax_and_torch_clips_schedules_and_penalizes(backend):
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu", PYTHONPATH=root,
-               XLA_FLAGS="--xla_backend_optimization_level=0 "
-                         "--xla_llvm_disable_expensive_passes=true")
-    done = subprocess.run([sys.executable, "-c", BACKEND_SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=600)
+    done = run_script(BACKEND_SCRIPT, backend=backend)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.split("RESULT")[-1])
     real, fake = PENALTY_POINTS

@@ -4,9 +4,6 @@ JAX subprocess that loads each layer saved under TensorFlow, gives TF's outputs 
 weights and trains one step."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -15,8 +12,7 @@ import pytest
 
 from garden import layers
 from tests.harness.layers import random_input, run_layer_test
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.helpers import run_script
 
 
 def _localization():
@@ -75,6 +71,7 @@ JAX_SCRIPT = textwrap.dedent(
     import keras
     import numpy as np
     from garden import layers  # the first garden subpackage used registers its Keras objects
+    from tests.helpers import numpy_initial_values
     assert keras.backend.backend() == "jax", keras.backend.backend()
     workdir, names = sys.argv[1], sys.argv[2:]
     report = {}
@@ -82,7 +79,8 @@ JAX_SCRIPT = textwrap.dedent(
         data = np.load(f"{workdir}/{name}.npz")
         x = [data[k] for k in sorted(data.files) if k.startswith("x")]
         x = x[0] if len(x) == 1 else x
-        model = keras.saving.load_model(f"{workdir}/{name}.keras", safe_mode=True)
+        with numpy_initial_values():  # replaced by the saved weights
+            model = keras.saving.load_model(f"{workdir}/{name}.keras", safe_mode=True)
         difference = float(np.max(np.abs(np.asarray(model(x)) - data["y"])))
         layer = model.layers[-1]
         before = [np.array(w) for w in layer.trainable_weights]
@@ -108,10 +106,7 @@ def test_every_layer_on_jax_equals_tensorflow_and_trains(tmp_path):
         model.save(tmp_path / f"{name}.keras")
         arrays = {f"x{i}": a for i, a in enumerate(x if isinstance(x, list) else [x])}
         np.savez(tmp_path / f"{name}.npz", **arrays, y=y, target=random_input(y.shape, seed=1))
-    env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
-               TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(tmp_path), *CASES], env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = run_script(JAX_SCRIPT, tmp_path, *CASES)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads((tmp_path / "report.json").read_text())
     assert sorted(report) == sorted(CASES)

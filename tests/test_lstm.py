@@ -1,9 +1,6 @@
 """garden.layers.LSTMCell: equal to keras.layers.LSTM given its weights (TensorFlow here, JAX in
 a subprocess) and, with peepholes and CIFG, to a NumPy transcription of the equations."""
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -11,8 +8,7 @@ import numpy as np
 import pytest
 
 from garden.layers import LSTMCell
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.helpers import run_script
 
 KERAS_PARITY = textwrap.dedent(
     """
@@ -35,13 +31,10 @@ KERAS_PARITY = textwrap.dedent(
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_equals_keras_lstm(backend):
-    env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu",
-               TF_CPP_MIN_LOG_LEVEL="3")
     if backend == "tensorflow":
         exec(KERAS_PARITY, {})
         return
-    done = subprocess.run([sys.executable, "-c", KERAS_PARITY], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = run_script(KERAS_PARITY, backend=backend, timeout=300)
     assert done.returncode == 0 and "ok jax" in done.stdout, done.stderr[-3000:]
 
 
