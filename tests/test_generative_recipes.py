@@ -138,13 +138,21 @@ def test_dcgan_digits_kid_falls_tenfold(bundled):
 
 
 @pytest.mark.slow
-def test_ring_gan_coverage(bundled):
-    rows = bundled("ring_gan")
-    gan, wgan, gp = (rows[v] for v in ("gan", "wgan", "wgan_gp"))
-    assert sum(r["modes_covered"] for r in gan) / len(gan) >= 6
-    assert any(r["modes_covered_min_late"] < r["modes_covered"] for r in gan)  # mode hopping
-    assert max(r["high_quality"] for r in wgan) < 0.05  # the clipped critic: a diffuse cloud
-    assert min(r["high_quality"] for r in gan) > max(r["high_quality"] for r in gp)
+def test_ring_gan_short(tmp_path):
+    """The bundled recipe for 3,000 of its 100,000 updates, one seed: the standard GAN already
+    puts most samples on modes at some check, the clipped WGAN critic leaves a diffuse cloud."""
+    recipe = recipes.load_recipe("ring_gan")
+    recipe["seeds"] = [0]
+    recipe["train"]["options"].update(updates=3000, every=500)
+    rows = by_variant(recipes.train(recipe, runs_dir=tmp_path))
+    logs = {variant: json.loads((tmp_path / "ring_gan" / variant / "seed0" / "coverage.json")
+                                .read_text()) for variant in rows}
+    assert {v: [e["update"] for e in log] for v, log in logs.items()} == {
+        v: [500, 1000, 1500, 2000, 2500, 3000] for v in ("gan", "wgan", "wgan_gp")}
+    assert max(e["high_quality"] for e in logs["gan"]) > 0.5
+    assert max(e["high_quality"] for e in logs["wgan"]) < 0.05
+    assert all(row["ms_per_update"] > 0 for (row,) in rows.values())
+    assert (tmp_path / "ring_gan" / "ring.png").exists()
 
 
 @pytest.mark.slow

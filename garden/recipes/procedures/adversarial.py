@@ -115,13 +115,14 @@ def ring_coverage(run):
         points, _ = ring.sample_ring(steps * batch, **options, seed=(run.seed, call))
         start = time.perf_counter()
         logs = train(points.reshape(steps, batch, *points.shape[1:]))
+        logs = {name: float(value) for name, value in logs.items()}  # waits for JAX's result
         seconds += time.perf_counter() - start  # the first call includes compiling
         if (call + 1) * steps % every == 0:
             coverage = mode_coverage(run.model.sample(run.options["samples"], seed=1),
                                      centers, options["std"])
             log.append({"update": (call + 1) * steps, **coverage.as_dict(),
                         "counts": coverage.counts,
-                        **{name: float(value) for name, value in logs.items()}})
+                        **logs})
             for metric in run.model.metrics:
                 metric.reset_state()
     write_text(run.run_dir / "coverage.json", json.dumps(log))
