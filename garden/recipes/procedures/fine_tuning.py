@@ -22,6 +22,8 @@ import keras
 
 from garden.recipes import build
 from garden.recipes.procedures import REQUIRED, procedure
+from garden.utils.checks import check_int
+from garden.utils.files import atomic_path
 
 
 def _phase_epochs(epochs):
@@ -42,6 +44,7 @@ def classifier_on(backbone, classes):
             with `pooling`).
         classes: int. Number of classes of the new classifier.
     """
+    check_int("classes", classes)
     if len(backbone.output.shape) != 2:
         raise ValueError(f"the backbone's output shape {tuple(backbone.output.shape)} is not a "
                          "feature vector: build [model] with include_top=false and "
@@ -97,19 +100,21 @@ def fine_tune(run):
     model = classifier_on(backbone, options["classes"])
     # BackupAndRestore cannot restore one phase's model into another's.
     callbacks = [c for c in run.callbacks if not isinstance(c, keras.callbacks.BackupAndRestore)]
-    fit = dict(validation_data=run.test_data, callbacks=callbacks, shuffle=False,
+    fit_args = dict(validation_data=run.test_data, callbacks=callbacks, shuffle=False,
                verbose=1 if sys.stdout.isatty() else 2)
     scores = {}
     if head_epochs:
         backbone.trainable = False
         build.compile_model(model, train_cfg)
-        model.fit(run.train_data, epochs=head_epochs, **fit)
+        model.fit(run.train_data, epochs=head_epochs, **fit_args)
         head = model.evaluate(run.test_data, return_dict=True, verbose=0)
         scores.update({f"head_test_{k}": float(v) for k, v in head.items()})
     _unfreeze(backbone, batch_norm=not options["inference_batch_norm"])
     build.compile_model(model, _fine_tuning_config(train_cfg, options["learning_rate_factor"]))
-    model.fit(run.train_data, initial_epoch=head_epochs, epochs=head_epochs + tune_epochs, **fit)
+    model.fit(run.train_data, initial_epoch=head_epochs, epochs=head_epochs + tune_epochs,
+              **fit_args)
     final = model.evaluate(run.test_data, return_dict=True, verbose=0)
     scores.update({f"test_{k}": float(v) for k, v in final.items()})
-    model.save(run.run_dir / "classifier.keras")
+    with atomic_path(run.run_dir / "classifier.keras") as tmp:
+        model.save(tmp)
     return scores
