@@ -9,7 +9,7 @@ batch_transforms=[...])` applies and a recipe names in its `[data]` table, e.g.
 - `transforms` see unbatched `(image, label)` examples, after decoding and before cache,
   shuffle and batch, so a corruption is drawn once and stays fixed across epochs (as Zhang et
   al. fix theirs): `random_labels`, `shuffled_pixels`, `random_pixels`, `gaussian`,
-  `step_imbalance`, `oversample`, `undersample`.
+  `step_imbalance`, `oversample`, `undersample`, `per_class`, `scale_pixels`.
 - `batch_transforms` see batches: `mixup`.
 
 Randomness is stateless: what happens to example `i` depends only on `seed` and `i` (its
@@ -278,6 +278,36 @@ def undersample(seed=0):
         A transform of unbatched `(image, label)` datasets.
     """
     return _class_resampling(seed, lambda ranks, size: (ranks < size.min()).astype(np.int64))
+
+
+def per_class(count, seed=0):
+    """Keeps `count` random examples of each class (all of a class that has fewer): a few-shot
+    training set, e.g. for fine-tuning a pretrained network on little data.
+
+    Args:
+        count: int. Examples kept per class, >= 1.
+        seed: int. Seed of the choice. Defaults to 0.
+
+    Returns:
+        A transform of unbatched `(image, label)` datasets.
+    """
+    check_int("count", count)
+    return _class_resampling(seed, lambda ranks, size: (ranks < count).astype(np.int64))
+
+
+def scale_pixels(factor):
+    """Multiplies the images by `factor`, e.g. 255 for models that take pixels in [0, 255]
+    (`garden.data.load` gives [0, 1]; a model built with `include_preprocessing=True` takes RGB
+    in [0, 255]).
+
+    Args:
+        factor: float. The multiplier, > 0.
+
+    Returns:
+        A transform of `(image, label)` datasets, batched or not.
+    """
+    factor = check_number("factor", factor, minimum=0, inclusive=False)
+    return lambda dataset: dataset.map(lambda image, label: (image * factor, label))
 
 
 def mixup(alpha, num_classes, seed=0):
