@@ -197,7 +197,8 @@ def _convert(target, quantize, calibration):
     """The flatbuffer of `target.network`, with the signature named by its inputs and outputs."""
     network = target.network
     names = input_names(network)
-    output_names = list(network.output_names)
+    # A Sequential model has one output, its last layer's, and no `output_names`.
+    output_names = list(getattr(network, "output_names", None) or [network.layers[-1].name])
     specs = [tf.TensorSpec((None, *t.shape[1:]), t.dtype, name=name)
              for t, name in zip(network.inputs, names)]
 
