@@ -12,7 +12,7 @@ import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
 from garden.export._deploy import deployables
-from garden.export._examples import ACCEPTED, examples, input_names
+from garden.export._examples import ACCEPTED, examples, input_names, output_names
 from garden.export._quiet import quiet
 from garden.utils.files import atomic_path
 
@@ -197,15 +197,14 @@ def _convert(target, quantize, calibration):
     """The flatbuffer of `target.network`, with the signature named by its inputs and outputs."""
     network = target.network
     names = input_names(network)
-    # A Sequential model has one output, its last layer's, and no `output_names`.
-    output_names = list(getattr(network, "output_names", None) or [network.layers[-1].name])
+    names_out = output_names(network)
     specs = [tf.TensorSpec((None, *t.shape[1:]), t.dtype, name=name)
              for t, name in zip(network.inputs, names)]
 
     def serve(*inputs):
         outputs = network(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        return dict(zip(output_names, outputs))
+        return dict(zip(names_out, outputs))
 
     # Through a SavedModel, which freezes the weights (a concrete function keeps them as
     # resource variables).

@@ -17,6 +17,12 @@ def input_names(model):
     return [tensor.name for tensor in model.inputs]
 
 
+def output_names(model):
+    """The names of the model's outputs, as the exported files' signatures call them: its
+    `output_names`, or for a Sequential model (which has none) its last layer's name."""
+    return list(getattr(model, "output_names", None) or [model.layers[-1].name])
+
+
 def examples(data, model, limit=None, argument="data"):
     """Returns up to `limit` single examples of `data` for `model` as `(inputs, labels)`.
 

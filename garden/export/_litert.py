@@ -9,7 +9,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from garden.export._deploy import deployables
-from garden.export._examples import examples, input_names
+from garden.export._examples import examples, input_names, output_names
 from garden.export._quiet import quiet
 
 WARMUP_RUNS = 5
@@ -293,9 +293,9 @@ def verify(model, path, data, *, num_samples=None, latency_runs=50):
         expected = [np.asarray(p) for p in (
             predicted if isinstance(predicted, (list, tuple)) else [predicted])]
         # The names of the outputs at inference (GoogLeNet's auxiliary heads are for training).
-        output_names = runner.order(list(network.output_names)[:len(expected)], "output")
+        names_out = runner.order(output_names(network)[:len(expected)], "output")
         result = runner.run(dict(zip(names, x)))
-        outputs = [result[name] for name in output_names]
+        outputs = [result[name] for name in names_out]
 
     if target.role == "step":
         first = {name: np.zeros((1, *d["shape_signature"][1:]), d["dtype"])
