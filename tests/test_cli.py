@@ -247,11 +247,11 @@ def test_tensorboard_is_a_declared_dependency():
 
 @pytest.fixture(scope="module")
 def saved_garden_model(tmp_path_factory):
-    """A GoogLeNet (a keras.Model subclass with garden's LRN layers) whose optimizer holds a
-    garden.schedules.Warmup."""
+    """A GoogLeNet (a keras.Model subclass with garden's LRN layers; its narrow test instance)
+    whose optimizer holds a garden.schedules.Warmup."""
     from garden import schedules
 
-    model = models.googlenet(input_shape=(65, 65, 3), classes=3)
+    model = models.get_entry("googlenet").tiny(input_shape=(65, 65, 3), classes=3)
     model.compile(keras.optimizers.SGD(schedules.Warmup(0.1, warmup_steps=5)),
                   "sparse_categorical_crossentropy")
     path = tmp_path_factory.mktemp("saved") / "googlenet.keras"
