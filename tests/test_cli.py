@@ -158,7 +158,7 @@ def test_tfds_prepare_offline_fails_at_once_and_leaves_nothing(capsys, tmp_path,
     status, _, err = run(capsys, "data", "prepare", "tfds:mnist", "--root",
                          str(tmp_path / "tfrecords"))
     assert time.perf_counter() - start < 60
-    assert_one_line((status, "", err), "'tfds:mnist' is not prepared in ")
+    assert_one_line((status, "", err), f"'tfds:mnist' is not prepared in {default} ")
     assert "Traceback" not in err
     assert "needs a download" in err and "--data-dir" in err
     assert not default.exists()
