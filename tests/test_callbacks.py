@@ -3,10 +3,7 @@
 
 import json
 import math
-import os
 import re
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -22,8 +19,7 @@ from garden.callbacks import (
 )
 from garden.schedules import CyclicLR, OneCycleLR
 from tests.harness.probe import fit_probe, probe_model, smith_one_cycle
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.helpers import run_script
 
 
 def test_one_cycle_cycles_sgd_momentum_exactly():
@@ -223,10 +219,7 @@ ONE_CYCLE_ON_JAX = textwrap.dedent(
 
 def test_one_cycle_runs_on_jax_through_the_optimizer_variables():
     # The SGD trajectory of test_one_cycle_cycles_sgd_momentum_exactly, on the JAX backend.
-    env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
-               TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run([sys.executable, "-c", ONE_CYCLE_ON_JAX], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = run_script(ONE_CYCLE_ON_JAX, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     velocity, expected_w = 0.0, [0.0]

@@ -1,6 +1,8 @@
 """The `garden` command: output of each verb, and one-line errors with exit status 2."""
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import re
@@ -16,7 +18,6 @@ import pytest
 
 import garden as garden_package
 from garden import cli, models
-from tests.helpers import garden_session
 
 
 def run(capsys, *argv):
@@ -60,7 +61,7 @@ def test_bad_input_is_one_line_and_status_2(capsys, argv, message):
 
 def test_export_and_verify_from_the_command_line(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    model = models.mobilenet_v1(alpha=0.25, input_shape=(32, 32, 1), classes=10)
+    model = models.selu_mlp(depth=1, width=8, input_shape=(8, 8, 1), classes=10)
     model.save("m.keras")
     status, out, err = run(capsys, "export", "m.keras", "out/m.tflite", "--quantize", "int8")
     assert status == 2 and "representative" in err
@@ -77,42 +78,36 @@ def test_export_and_verify_from_the_command_line(capsys, tmp_path, monkeypatch):
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def garden(*argv, setup="", cwd=None, env=None, timeout=120):
-    """Runs `garden ARGV` as a new process (after the Python statements `setup`, if any)."""
-    code = f"import sys\n{setup}\nfrom garden import cli\nsys.exit(cli.main(sys.argv[1:]))"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    env.pop("TFDS_DATA_DIR", None)  # tfds' default directory is then under $HOME
-    start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
-                            cwd=cwd, env=env, timeout=timeout)
-    result.seconds = time.perf_counter() - start
-    return result
+def garden(*argv):
+    """Runs `garden ARGV` as a new process."""
+    code = "import sys\nfrom garden import cli\nsys.exit(cli.main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
 
 
-def assert_one_line_error(result, message):
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("garden: error: ")
-    assert message in result.stderr
-
-
-def test_help_parses_before_importing_tensorflow():
-    code = ("import sys\nfrom garden import cli\ntry:\n    cli.main(['--help'])\n"
-            "except SystemExit:\n    pass\n"
+def test_help_version_and_bare_command_print_before_importing_tensorflow():
+    # One new process: `--help`, `--version` and the bare command, then which modules it holds.
+    code = ("import contextlib, io, json, sys\nfrom garden import cli\nresults = []\n"
+            "for argv in (['--help'], ['--version'], []):\n"
+            "    out, err = io.StringIO(), io.StringIO()\n"
+            "    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
+            "        try:\n            status = cli.main(argv)\n"
+            "        except SystemExit as exit:\n            status = exit.code\n"
+            "    results.append([status, out.getvalue(), err.getvalue()])\n"
+            "print(json.dumps(results))\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras'}))")
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert time.perf_counter() - start < 2
-    assert result.stdout.startswith("usage: garden") and result.stdout.endswith("[]\n")
-
-
-def test_version_and_bare_command_print_without_tensorflow():
-    result = garden("--version")
-    assert (result.returncode, result.stdout) == (0, f"garden {garden_package.__version__}\n")
-    result = garden()
-    assert result.returncode == 0 and result.stdout.startswith("usage: garden")
-    assert "demo" in result.stdout and result.stderr == ""
+    results, modules = result.stdout.splitlines()[-2:]
+    assert modules == "[]"
+    (_, help_out, _), version, bare = json.loads(results)
+    assert help_out.startswith("usage: garden")
+    assert version[:2] == [0, f"garden {garden_package.__version__}\n"]
+    status, out, err = bare
+    assert status == 0 and out.startswith("usage: garden")
+    assert "demo" in out and err == ""
 
 
 def test_every_option_and_argument_has_help_text():
@@ -147,23 +142,32 @@ def test_data_prepare_prints_the_counts(tmp_path):
     assert result.stderr == ""  # no oneDNN / CUDA start-up lines
 
 
-def test_tfds_prepare_offline_fails_at_once_and_leaves_nothing(tmp_path):
+def test_tfds_prepare_offline_fails_at_once_and_leaves_nothing(capsys, tmp_path, monkeypatch):
+    from tensorflow_datasets.core import constants
+
+    from garden import data
+
     with socket.socket() as probe:  # a port nothing listens on: the download host is unreachable
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    setup = f"from garden import data\ndata._sources.DOWNLOAD_PROBE = ('127.0.0.1', {port})"
-    result = garden("data", "prepare", "tfds:mnist", "--root", str(tmp_path / "tfrecords"),
-                    setup=setup, env={"HOME": str(tmp_path)})
-    assert_one_line_error(result, "'tfds:mnist' is not prepared in ")
-    assert "needs a download" in result.stderr and "--data-dir" in result.stderr
-    assert result.seconds < 60
-    assert not (tmp_path / "tensorflow_datasets").exists()  # tfds' default directory, ~/...
+    monkeypatch.setattr(data._sources, "DOWNLOAD_PROBE", ("127.0.0.1", port))
+    default = tmp_path / "tensorflow_datasets"  # tfds' default directory, as under a new $HOME
+    monkeypatch.setenv("TFDS_DATA_DIR", str(default))
+    monkeypatch.setattr(constants, "DATA_DIR", str(default))
+    start = time.perf_counter()
+    status, _, err = run(capsys, "data", "prepare", "tfds:mnist", "--root",
+                         str(tmp_path / "tfrecords"))
+    assert time.perf_counter() - start < 60
+    assert_one_line((status, "", err), f"'tfds:mnist' is not prepared in {default} ")
+    assert "Traceback" not in err
+    assert "needs a download" in err and "--data-dir" in err
+    assert not default.exists()
     assert not (tmp_path / "tfrecords").exists()
 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    """One process running the commands below from a directory outside the repository."""
+    """The commands below, run in this process from a directory outside the repository."""
     cwd = tmp_path_factory.mktemp("elsewhere")
     (cwd / "garbage.keras").write_bytes(b"not a zip archive")
     commands = {
@@ -176,9 +180,21 @@ def session(tmp_path_factory):
         "recipes": [["recipes"]],
         "lr-find": [["lr-find", "clr_digits", "--steps", "3", "--output", "lr.png"]],
     }
-    outputs = iter(garden_session([argv for group in commands.values() for argv in group], cwd))
-    results = {name: [next(outputs) for _ in group] for name, group in commands.items()}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(cwd)
+        results = {name: [captured(argv) for argv in group] for name, group in commands.items()}
     return cwd, results
+
+
+def captured(argv):
+    """`[status, stdout, stderr]` of `cli.main(argv)`, as `garden ARGV` would give them."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = cli.main(argv)
+        except SystemExit as exit:
+            status = exit.code
+    return [status, out.getvalue(), err.getvalue()]
 
 
 def assert_one_line(status_out_err, message):
@@ -231,11 +247,11 @@ def test_tensorboard_is_a_declared_dependency():
 
 @pytest.fixture(scope="module")
 def saved_garden_model(tmp_path_factory):
-    """A GoogLeNet (a keras.Model subclass with garden's LRN layers) whose optimizer holds a
-    garden.schedules.Warmup."""
+    """A GoogLeNet (a keras.Model subclass with garden's LRN layers; its narrow test instance)
+    whose optimizer holds a garden.schedules.Warmup."""
     from garden import schedules
 
-    model = models.googlenet(input_shape=(65, 65, 3), classes=3)
+    model = models.get_entry("googlenet").tiny(input_shape=(65, 65, 3), classes=3)
     model.compile(keras.optimizers.SGD(schedules.Warmup(0.1, warmup_steps=5)),
                   "sparse_categorical_crossentropy")
     path = tmp_path_factory.mktemp("saved") / "googlenet.keras"

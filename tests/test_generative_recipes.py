@@ -90,7 +90,7 @@ def test_dcgan_kid_procedure_exports_the_generator(tiny_recipe, tmp_path):
         model={"name": "dcgan", "latent_dim": 4, "data_shape": [8, 8, 1], "filters": 4,
                "blocks": 1},
         train={"epochs": 1, "procedure": "garden.recipes.procedures.adversarial:dcgan_kid",
-               "options": {"samples": 100, "classifier_epochs": 1, "export_tflite": True}},
+               "options": {"samples": 50, "classifier_epochs": 1, "export_tflite": True}},
     )
     (result,) = recipes.train(recipe, runs_dir=tmp_path)["results"]
     assert result["kid_init"] > 0 and result["tflite_max_abs_diff"] < 1e-4

@@ -159,7 +159,9 @@ def background(tmp_path_factory, twin_weights, twin_data):
         "tfmot": Background([sys.executable, os.path.join(ROOT, "tests", "tfmot_reference.py"),
                              str(tfmot_dir)], tfmot_dir),
         "jax": Background([sys.executable, "-c", JAX_SCRIPT, str(jax_dir)], jax_dir,
-                          KERAS_BACKEND="jax", JAX_PLATFORMS="cpu"),
+                          KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",  # as tests.helpers.run_script
+                          XLA_FLAGS="--xla_backend_optimization_level=0 "
+                                    "--xla_llvm_disable_expensive_passes=true"),
     }
     yield runs
     for run in runs.values():

@@ -1,13 +1,31 @@
 """Content crops of the photographs and the feed-forward style-transfer procedure, on tiny
 configurations (the bundled recipe's numbers are in docs/papers/perceptual-losses.md)."""
 
+import keras
 import numpy as np
 import pytest
 from keras import ops
 
 from garden import data, recipes
 from garden.losses import total_variation
+from garden.losses.perceptual import STYLE_LAYERS
+from garden.recipes.procedures import style_transfer
 from garden.recipes.procedures.style_transfer import StyleTransferLosses
+
+
+@pytest.fixture
+def tiny_loss_network(monkeypatch):
+    """The procedure's loss network replaced by four 4-filter convolutions (with VGG-16's
+    layer names, a pooling between two): what is checked here holds for any loss network."""
+    def network():
+        x = inputs = keras.Input((None, None, 3))
+        for index, name in enumerate(STYLE_LAYERS):
+            if index:
+                x = keras.layers.MaxPooling2D()(x)
+            x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name=name)(x)
+        return keras.Model(inputs, x, name="tiny_loss_network")
+
+    monkeypatch.setattr(style_transfer, "vgg16_loss_network", network)
 
 
 def test_photo_crops_cut_every_held_out_photograph_on_a_grid():
@@ -27,7 +45,7 @@ def test_photo_crops_bad_short_side_is_named():
         data.photo_crops.photo_crops(crop_size=32, short_side=16)
 
 
-def test_objective_is_the_weighted_sum_of_its_parts():
+def test_objective_is_the_weighted_sum_of_its_parts(tiny_loss_network):
     rng = np.random.default_rng(0)
     content, output = (rng.random((2, 16, 16, 3), np.float32) for _ in range(2))
     losses = StyleTransferLosses(rng.random((24, 24, 3), np.float32), 2.0, 3e-4, 0.5)
@@ -37,7 +55,8 @@ def test_objective_is_the_weighted_sum_of_its_parts():
         2.0 * content_loss + 3e-4 * style_loss + 0.5 * tv, rel=1e-5)
 
 
-def test_style_transfer_procedure_compares_with_the_initial_weights(tiny_recipe, tmp_path):
+def test_style_transfer_procedure_compares_with_the_initial_weights(tiny_recipe, tmp_path,
+                                                                  tiny_loss_network):
     # With a learning rate of 0 the trained network is the untrained one: equal scores.
     recipe = tiny_recipe(
         model={"name": "transform_net", "filters": 4, "residual_blocks": 1,
