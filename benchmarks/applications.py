@@ -58,7 +58,7 @@ def rows(tiny=False, repeats=5):
         seconds = _timing.interleave(
             {"garden": epoch_of(garden, x, y, batch_size, eager=tiny),
              "keras.applications": epoch_of(twin, x, y, batch_size, eager=tiny)},
-            repeats=repeats)
+            repeats=repeats, warmup=0 if tiny else 1)
         result.append(_timing.row(
             "applications", f"{name} train images/s: garden / keras.applications",
             _timing.ratios(seconds, "keras.applications", "garden"), "throughput ratio",

@@ -6,9 +6,10 @@ the same models: the registry's small instance (`ModelEntry.build_small()`) of a
 (ResNet-18), a model with its own training step (the VAE), the U-Net, an LSTM (char-level
 language model) and the GCN, trained one whole epoch at a time on the same random examples.
 The workers stay up, so epochs are interleaved across processes (TF, JAX, torch, TF, ...) after
-each has compiled its step. Rows: each backend's epochs/s over TensorFlow's (above 1: faster
-than TensorFlow). The small instances are tiny, so these figures weigh each backend's per-step
-overhead more than its kernels.
+each has compiled its step (the tiny run trains this process's own backend in this process).
+Rows: each backend's epochs/s over TensorFlow's (above 1: faster than TensorFlow). The small
+instances are tiny, so these figures weigh each backend's per-step overhead more than its
+kernels.
 
 Where PyTorch and torchvision are installed, garden's ResNet-18 and VGG-11 at 32x32 (10
 classes) on each backend are also timed against torchvision's same networks trained in PyTorch
@@ -113,9 +114,9 @@ def _torchvision_job(name, tiny):
     return epoch
 
 
-def worker(jobs, tiny):
-    """A worker's loop: builds `jobs`, warms each up, replies with the jobs this backend cannot
-    run (and why), then trains the epoch named on each line of stdin, replying once done."""
+def _build(jobs, tiny):
+    """`jobs` built and each warmed up: ({job: epoch callable}, {job: why this backend cannot
+    run it})."""
     epochs, unsupported = {}, {}
     for job in jobs:
         kind, name = job.split(":")
@@ -125,6 +126,13 @@ def worker(jobs, tiny):
             epochs[job]()
         except RuntimeError as error:  # a model refusing this backend says so
             unsupported[job] = str(error)
+    return epochs, unsupported
+
+
+def worker(jobs, tiny):
+    """A worker's loop: builds `jobs`, warms each up, replies with the jobs this backend cannot
+    run (and why), then trains the epoch named on each line of stdin, replying once done."""
+    epochs, unsupported = _build(jobs, tiny)
     print(PREFIX + json.dumps(unsupported), flush=True)
     for line in sys.stdin:
         epochs[line.strip()]()
@@ -160,6 +168,24 @@ class Worker:
         self.process.wait()
 
 
+class InProcess:
+    """A `Worker` for this process's own backend, run in this process: the tiny run checks the
+    jobs without paying for a second TensorFlow start-up."""
+
+    def __init__(self, backend, jobs, tiny):
+        self.epochs, self.unsupported = _build(jobs, tiny)
+        self.backend = backend
+
+    def wait(self):
+        return json.dumps(self.unsupported)
+
+    def epoch(self, job):
+        self.epochs[job]()
+
+    def close(self):
+        pass
+
+
 def rows(tiny=False, repeats=3):
     """Rows: each backend's epochs/s over TensorFlow's, per family; torchvision comparisons."""
     torch = importlib.util.find_spec("torch") is not None
@@ -171,8 +197,10 @@ def rows(tiny=False, repeats=3):
     vision_names = TORCHVISION if vision else ()
     keras_jobs += [f"vision:{name}" for name in vision_names]
     repeats = 1 if tiny else repeats
-    workers = {b: Worker(b, keras_jobs + ([f"torchvision:{n}" for n in vision_names]
-                                          if vision and b == "torch" else []), tiny)
+    here = importlib.import_module("keras").config.backend() if tiny else None
+    workers = {b: (InProcess if tiny and b == here else Worker)(
+                   b, keras_jobs + ([f"torchvision:{n}" for n in vision_names]
+                                    if vision and b == "torch" else []), tiny)
                for b in backends}
     try:
         unsupported = {b: json.loads(w.wait()) for b, w in workers.items()}

@@ -17,7 +17,7 @@ import numpy as np
 from benchmarks import _models, _timing
 from garden import data
 
-TINY_EXAMPLES = 64
+TINY_EXAMPLES = 32
 
 
 def rows(tiny=False, repeats=5):
@@ -45,7 +45,7 @@ def rows(tiny=False, repeats=5):
                      for name, d in pipelines.items()}
         functions["arrays"] = lambda: model.fit(x, y, batch_size=options["batch_size"],
                                                 epochs=1, shuffle=False, verbose=0)
-        seconds = _timing.interleave(functions, repeats=repeats)
+        seconds = _timing.interleave(functions, repeats=repeats, warmup=0 if tiny else 1)
     return [_timing.row("data", f"fit epoch time: garden.data.load ({name}) / arrays in memory",
                         _timing.ratios(seconds, name, "arrays"), "time ratio",
                         examples=len(x), repeats=repeats, **options,

@@ -92,6 +92,8 @@ def main(argv=None):
     parser.add_argument("--finetune", type=int, default=10, help="fine-tuning epochs per point")
     parser.add_argument("--compressions", type=int, nargs="+", default=list(COMPRESSIONS),
                         help="compression ratios of the curves")
+    parser.add_argument("--rankings", nargs="+", choices=list(RANKINGS.values()),
+                        default=list(RANKINGS.values()), help="rankings of the curves")
     parser.add_argument("--out", default="results", help="output directory")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -107,6 +109,8 @@ def main(argv=None):
 
     curves = {}
     for name, ranking in RANKINGS.items():
+        if ranking not in args.rankings:
+            continue
         curves[name] = []
         for ratio in args.compressions:
             keras.utils.set_random_seed(0)
@@ -153,7 +157,7 @@ def main(argv=None):
 
 # `make bench`'s configuration, and the tiny one the test tier runs.
 BENCH_ARGS = ["--epochs", "10", "--finetune", "3"]
-TINY_ARGS = ["--epochs", "1", "--finetune", "1", "--compressions", "2"]
+TINY_ARGS = ["--epochs", "1", "--finetune", "1", "--compressions", "2", "--rankings", "filter"]
 
 
 def rows(tiny=False):

@@ -7,6 +7,7 @@ image is bright), so batch-norm statistics are real and the int8 agreement is no
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from ai_edge_litert.interpreter import Interpreter
 from keras import layers
 
 from garden import export
-from garden.export import _examples
+from garden.export import _convert, _examples
 
 SHAPE, CLASSES = (32, 32, 3), 4
 
@@ -287,6 +288,8 @@ def test_tflite_failure_keeps_the_previous_file(model, files, tmp_path, monkeypa
     path = tmp_path / "m.tflite"
     path.write_bytes(files["float"].read_bytes())
     before = path.read_bytes()
+    # The conversion is the fixture's (tested there): this test is about the write.
+    monkeypatch.setattr(_convert, "_convert", lambda *args: files["float16"].read_bytes())
 
     def fail_midway(self, data):
         with open(self, "wb") as f:
@@ -340,11 +343,14 @@ def test_saved_model_failure_keeps_the_previous_export(model, saved, monkeypatch
     assert os.listdir(saved.parent) == ["model"]
 
 
-def test_saved_model_replaces_an_earlier_export(model, tmp_path):
+def test_saved_model_replaces_an_earlier_export(model, saved, tmp_path, monkeypatch):
     path = tmp_path / "model"
     path.mkdir()
     (path / "saved_model.pb").write_bytes(b"an earlier export")
     (path / "stale.txt").write_text("from the earlier export")
+    # The export itself is the fixture's (tested there): this test is about the replacement.
+    monkeypatch.setattr(_convert, "_export", lambda model, staging: shutil.copytree(
+        saved, staging, dirs_exist_ok=True))
     export.saved_model(model, path)
     assert not (path / "stale.txt").exists()
     reloaded = tf.saved_model.load(str(path))

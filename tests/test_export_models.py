@@ -11,13 +11,21 @@ from garden import export, models
 from garden.export import _examples
 from garden.layers import Mask
 from garden.tools import sample_text
+from tests.test_export_registry import builtin_ops
+
+
+def assert_builtin_ops_only(*paths):
+    """The registry's check (tests/test_export_registry.py) for the families tested here."""
+    for path in paths:
+        ops = builtin_ops(path)
+        assert not any(op.startswith("Flex") or op == "CUSTOM" for op in ops), (path, ops)
 
 
 @pytest.fixture(scope="module")
-def gcn_files(tmp_path_factory):
-    """A GCN test instance (features and graph in) and its float and int8 files."""
-    keras.utils.set_random_seed(0)
-    model = models.get_entry("gcn").build_small()
+def gcn_files(small_model, tmp_path_factory):
+    """The GCN's test instance (features and graph in) and its float and int8 files (the
+    registry's export check for the GCN family: tests/test_export_registry.py)."""
+    model = small_model("gcn")
     rng = np.random.default_rng(0)
     features = rng.random((6, 5, 6), dtype=np.float32)  # 6 graphs of 5 nodes
     graph = rng.random((6, 5, 5), dtype=np.float32)
@@ -41,6 +49,8 @@ def test_several_inputs_verify_and_run_by_name_in_every_form(gcn_files):
         assert report.num_samples == 6 and report.max_abs_diff < 1e-5
     report = export.verify(model, files["int8"], [features, graph], latency_runs=1)
     assert report.kind == "int8" and report.max_abs_diff < 0.05
+    assert report.network == export.deployables(model)[0].description
+    assert_builtin_ops_only(*files.values())
 
 
 def test_several_inputs_data_errors_name_the_inputs(gcn_files):
@@ -106,6 +116,7 @@ def test_step_file_gives_keras_logits_at_every_position(keyboard):
     assert report.network == "char_lstm unrolled over 5 characters"
     np.testing.assert_allclose(export.run_tflite(sequence_file, sequences),
                                model.predict(sequences, verbose=0), atol=1e-4)
+    assert_builtin_ops_only(path, sequence_file)
 
 
 def test_sampling_from_the_step_file_writes_the_keras_text(keyboard):
@@ -135,6 +146,7 @@ def test_int8_step_file_calibrates_on_the_states_met_along_sequences(keyboard, t
     report = export.verify(model, path, sequences, latency_runs=1)
     assert report.kind == "int8" and report.max_abs_diff < 0.5
     assert report.top1_agreement >= 0.8
+    assert_builtin_ops_only(path, path.with_name("q_sequence.tflite"))
 
 
 def test_dynamic_range_warns_when_it_quantizes_nothing(small_model, tmp_path):

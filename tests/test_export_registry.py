@@ -6,7 +6,8 @@ The default tier converts one model per family (builder module: the shortest nam
 for the VGGs); the other variants of a family share its layers and run with `-m slow`, as do the
 families whose test graphs take the converter half a minute or more on 2 busy cores (measured:
 hrnet_w18 150 s, deeplab 88 s, googlenet 67 s, nvae 50 s, resnet18 36 s, squeezenet1_0 35 s,
-conv_fabric 32 s for both files).
+conv_fabric 32 s for both files). The GCN's and the char LSTM's files are checked the same
+way in tests/test_export_models.py, which converts them once for all its checks.
 """
 
 import numpy as np
@@ -17,13 +18,15 @@ from garden import export, models
 
 
 HEAVY_FAMILIES = {"hrnet", "deeplab", "googlenet", "nvae", "resnet", "squeezenet", "fabric"}
+# Families whose test instance the default tier converts and checks as here elsewhere.
+CHECKED_ELSEWHERE = {"gcn", "char_lstm"}  # tests/test_export_models.py
 
 
 def _params():
     seen, params = set(), []
     for name in sorted(models.list_models(), key=lambda name: (len(name), name)):
         family = models.get_entry(name).builder.__module__.rsplit(".", 1)[1]
-        slow = family in seen or family in HEAVY_FAMILIES
+        slow = family in seen or family in HEAVY_FAMILIES or name in CHECKED_ELSEWHERE
         params.append(pytest.param(name, marks=[pytest.mark.slow] * slow))
         seen.add(family)
     return sorted(params, key=lambda param: param.values[0])
