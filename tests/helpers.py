@@ -2,11 +2,11 @@
 
 import contextlib
 import importlib.util
+import io
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -88,30 +88,34 @@ def as_list(outputs):
     return [keras.ops.convert_to_numpy(o) for o in outputs]
 
 
-# Several `garden` commands in one new process (each process costs seconds of TensorFlow's
-# start-up): each argv's exit status, stdout and stderr, as `garden ARGV` would give them.
-_SESSION = """
-import contextlib, io, json, sys
-from garden import cli
-results = []
-for argv in json.loads(sys.argv[1]):
+def garden_in_process(argv):
+    """`[status, stdout, stderr]` of `cli.main(argv)` in this process, as `garden ARGV` would
+    give them."""
+    from garden import cli
+
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             status = cli.main(argv)
         except SystemExit as exit:
             status = exit.code
-    results.append([status, out.getvalue(), err.getvalue()])
-print(json.dumps(results))
+    return [status, out.getvalue(), err.getvalue()]
+
+
+# Several `garden` commands in one new process (each process costs seconds of TensorFlow's
+# start-up).
+_SESSION = """
+import json, sys
+from tests.helpers import garden_in_process
+print(json.dumps([garden_in_process(argv) for argv in json.loads(sys.argv[1])]))
 """
 
 
 def garden_session(argvs, cwd, timeout=300):
     """`[status, stdout, stderr]` of `garden ARGV` for each of `argvs`, run in order in one new
     Python process in directory `cwd` (the repository on its PYTHONPATH)."""
-    root = str(Path(__file__).resolve().parents[1])
     result = subprocess.run([sys.executable, "-c", _SESSION, json.dumps(argvs)], cwd=cwd,
                             capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, "PYTHONPATH": root})
+                            env={**os.environ, "PYTHONPATH": ROOT})
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])

@@ -1,8 +1,6 @@
 """The `garden` command: output of each verb, and one-line errors with exit status 2."""
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import re
@@ -18,6 +16,7 @@ import pytest
 
 import garden as garden_package
 from garden import cli, models
+from tests.helpers import garden_in_process
 
 
 def run(capsys, *argv):
@@ -182,19 +181,9 @@ def session(tmp_path_factory):
     }
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(cwd)
-        results = {name: [captured(argv) for argv in group] for name, group in commands.items()}
+        results = {name: [garden_in_process(argv) for argv in group]
+                   for name, group in commands.items()}
     return cwd, results
-
-
-def captured(argv):
-    """`[status, stdout, stderr]` of `cli.main(argv)`, as `garden ARGV` would give them."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = cli.main(argv)
-        except SystemExit as exit:
-            status = exit.code
-    return [status, out.getvalue(), err.getvalue()]
 
 
 def assert_one_line(status_out_err, message):

@@ -13,15 +13,13 @@ explicit so that a new block is covered the moment it is written:
 Everything runs in a fresh directory, as a user would paste it.
 """
 
-import contextlib
-import io
 import re
 import shlex
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import garden_session
+from tests.helpers import garden_in_process, garden_session
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TRAINS = {"train", "export", "lr-find", "dream", "compute", "demo"}
@@ -60,20 +58,13 @@ def test_the_rule_sees_every_block():
 
 
 def test_cheap_commands_run_as_pasted(tmp_path, monkeypatch):
-    from garden import cli
-
     monkeypatch.chdir(tmp_path)
     cheap = [argv for argv in commands() if is_cheap(argv)]
     assert ["list"] in cheap and ["--version"] in cheap
     for argv in cheap:  # in this process: `garden ARGV` is `cli.main(ARGV)`
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                status = cli.main(argv)
-            except SystemExit as exit:
-                status = exit.code
-        assert status == 0, (argv, err.getvalue())
-        assert out.getvalue(), argv
+        status, out, err = garden_in_process(argv)
+        assert status == 0, (argv, err)
+        assert out, argv
     assert (tmp_path / "conv.gif").exists() and (tmp_path / "tfrecords" / "digits").is_dir()
 
 
