@@ -8,9 +8,10 @@ file: its size, its op count, whether TFLite's GPU delegate can run every op
 (`tf.lite.experimental.Analyzer(gpu_compatibility=True)`; the first incompatible op is named),
 and its batch-1 latency with LiteRT (XNNPACK, its default CPU delegate) on 1 and 2 threads,
 interleaved with the float file. It writes `results/mobile.json` (the machine, the versions and
-every record) and, with `--docs`, the Markdown table of the documentation. Peak memory is not
-reported: LiteRT's Python interpreter does not expose it. The harness rows (`rows`) are each
-mode's size and latency over the float file's.
+every record, written after each model: `--resume` skips the models already there) and, with
+`--docs`, the Markdown table of the documentation plus the JSON that the model pages read. Peak
+memory is not reported: LiteRT's Python interpreter does not expose it. The harness rows (`rows`)
+are each mode's size and latency over the float file's.
 """
 
 import argparse
@@ -21,6 +22,7 @@ import json
 import re
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 import keras
@@ -34,7 +36,8 @@ from garden.utils.files import write_text
 
 MODES = ("float", "float16", "dynamic", "int8")
 CALIBRATION = 8
-RUNS = 10  # inferences per timed repetition
+RUNS = 10  # the most inferences per timed repetition
+TARGET_SECONDS = 0.2  # fewer inferences per repetition where the float file is slower
 
 
 def random_inputs(model, count):
@@ -61,8 +64,8 @@ def analyse(path):
             "gpu_first_incompatible": warning.group(1).strip() if warning else None}
 
 
-def invoker(path, inputs, threads):
-    """A callable running `RUNS` batch-1 inferences of the file through its signature."""
+def invoker(path, inputs, threads, runs):
+    """A callable running `runs` batch-1 inferences of the file through its signature."""
     interpreter = Interpreter(model_path=str(path), num_threads=threads)
     runner = interpreter.get_signature_runner()
     details = runner.get_input_details()
@@ -74,10 +77,19 @@ def invoker(path, inputs, threads):
         feed[name] = x[:1].astype(given["dtype"])
 
     def run():
-        for _ in range(RUNS):
+        for _ in range(runs):
             runner(**feed)
 
     return run
+
+
+def inferences_per_repetition(path, inputs, threads):
+    """How many inferences of the float file take about `TARGET_SECONDS` (1 to `RUNS`)."""
+    once = invoker(path, inputs, threads, 1)
+    once()
+    start = time.perf_counter()
+    once()
+    return max(1, min(RUNS, round(TARGET_SECONDS / (time.perf_counter() - start))))
 
 
 def study(name, model, modes=MODES, threads=(1, 2), repeats=3):
@@ -102,12 +114,13 @@ def study(name, model, modes=MODES, threads=(1, 2), repeats=3):
                        for n, d in sorted(runner.get_input_details().items())]
         inputs = [x for _, x in by_name]
         for n in threads:
-            seconds = _timing.interleave({mode: invoker(path, inputs, n)
+            runs = inferences_per_repetition(paths["float"], inputs, n)
+            seconds = _timing.interleave({mode: invoker(path, inputs, n, runs)
                                           for mode, path in paths.items()},
                                          repeats=repeats, warmup=1)
             for mode in modes:
                 records[mode][f"latency_ms_{n}_threads"] = (
-                    1000 * statistics.median(seconds[mode]) / RUNS)
+                    1000 * statistics.median(seconds[mode]) / runs)
                 records[mode][f"latency_over_float_{n}_threads"] = _timing.ratios(
                     seconds, mode, "float")
     return {"model": name, "network": network.description, "modes": records}
@@ -185,16 +198,24 @@ def main(argv=None):
     parser.add_argument("--small", action="store_true", help="the build_small() instances")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", default="results/mobile.json")
-    parser.add_argument("--docs", help="also write the Markdown table here")
+    parser.add_argument("--docs", help="also write the Markdown table here, and its JSON beside it")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the models already in --output and study the rest")
     args = parser.parse_args(argv)
-    studies = [study(name, build(name, args.small), repeats=args.repeats)
-               for name in args.models or models.list_models()]
+    output = Path(args.output)
+    studies = (json.loads(output.read_text())["records"]
+               if args.resume and output.exists() else [])
+    done = {record["model"] for record in studies}
     report = {"machine": machine(), "versions": versions(), "small": args.small,
               "date": datetime.date.today().isoformat(), "records": studies}
-    write_text(args.output, json.dumps(report, indent=1, default=float))
+    for name in args.models or models.list_models():
+        if name not in done:
+            studies.append(study(name, build(name, args.small), repeats=args.repeats))
+            write_text(output, json.dumps(report, indent=1, default=float))
     print(_timing.format_table(_rows(studies)))
     if args.docs:
         write_text(args.docs, markdown(report))
+        write_text(Path(args.docs).with_suffix(".json"), json.dumps(report, indent=1, default=float))
     return report
 
 
