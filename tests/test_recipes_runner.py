@@ -168,6 +168,34 @@ def test_summary_gives_mean_and_spread_over_seeds():
     assert "| v | 2 | 0.85 ± 0.071 | 10 ± 0 |" in recipes.format_table(rows)
 
 
+def test_each_variant_is_compared_with_the_first_by_welchs_test():
+    from scipy import stats
+
+    runs = {"base": [0.90, 0.92, 0.91], "wide": [0.95, 0.93, 0.97, 0.96]}
+    rows = recipes.compare([{"variant": v, "seed": i, "test_accuracy": x}
+                            for v, values in runs.items() for i, x in enumerate(values)])
+    [(variant, found)] = rows
+    reference = stats.ttest_ind(runs["wide"], runs["base"], equal_var=False)
+    assert variant == "wide"
+    assert found.difference == pytest.approx(np.mean(runs["wide"]) - np.mean(runs["base"]))
+    assert found.p_value == pytest.approx(reference.pvalue, rel=1e-9)
+    # A difference of exactly `detectable`, with the same spreads, sits at p = 5%.
+    shifted = [x - found.difference + found.detectable for x in runs["wide"]]
+    assert recipes.welch_test(runs["base"], shifted).p_value == pytest.approx(0.05, rel=1e-9)
+    # Recorded summaries (mean, standard deviation, count) give the same test.
+    summary = recipes.welch_test((np.mean(runs["base"]), np.std(runs["base"], ddof=1), 3),
+                                 (np.mean(runs["wide"]), np.std(runs["wide"], ddof=1), 4))
+    assert summary.p_value == pytest.approx(found.p_value)
+    assert summary.detectable == pytest.approx(found.detectable)
+    line, = recipes.format_comparison(rows, baseline="base")
+    assert line.startswith("wide - base, test_accuracy: +0.0425 (Welch p = 0.0098; these seeds ")
+    # One seed, or one variant: nothing to compare.
+    assert recipes.compare([{"variant": "a", "seed": 0, "test_accuracy": 1.0},
+                            {"variant": "b", "seed": 0, "test_accuracy": 0.5}]) == []
+    with pytest.raises(ValueError, match="needs 2 or more runs of each"):
+        recipes.welch_test([0.9], [0.8, 0.7])
+
+
 def test_garden_training_is_gone_with_a_pointer():
     with pytest.raises(ImportError, match="garden.training has moved to garden.recipes"):
         import garden.training  # noqa: F401

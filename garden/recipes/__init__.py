@@ -29,11 +29,15 @@ from garden.recipes.build import (
 )
 from garden.recipes.procedures import REQUIRED, arrays, procedure, variant_dirs
 from garden.recipes.results import (
+    Comparison,
+    compare,
     compute_points,
+    format_comparison,
     format_table,
     plot_history,
     read_history,
     summarize,
+    welch_test,
 )
 from garden.recipes.runner import Interrupted, Run, fit, recipe_key, train, train_one
 from garden.recipes.schema import (
@@ -48,6 +52,7 @@ from garden.recipes.schema import (
 __all__ = [
     "Interrupted",
     "REQUIRED",
+    "Comparison",
     "Run",
     "arrays",
     "build_callbacks",
@@ -59,9 +64,11 @@ __all__ = [
     "build_training",
     "build_transforms",
     "bundled_recipes",
+    "compare",
     "compile_model",
     "compute_points",
     "fit",
+    "format_comparison",
     "format_table",
     "load_procedure",
     "load_recipe",
@@ -76,4 +83,5 @@ __all__ = [
     "validate_recipe",
     "variant_dirs",
     "variants",
+    "welch_test",
 ]

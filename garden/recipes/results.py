@@ -1,11 +1,15 @@
-"""What runs leave to read: the per-epoch history, its curves, the table over seeds, and
-accuracy against compute across trained recipes (`garden compute`)."""
+"""What runs leave to read: the per-epoch history, its curves, the table over seeds, each
+variant against the first (Welch's test over seeds), and accuracy against compute across trained
+recipes (`garden compute`)."""
 
 import csv
 import json
 import math
 import statistics
+from dataclasses import dataclass
 from pathlib import Path
+
+from scipy import stats
 
 from garden.recipes.build import build_model
 from garden.recipes.schema import load_recipe, variants
@@ -86,6 +90,69 @@ def format_table(rows):
             cells.append(text + (f" ± {spread:.2g}" if row["runs"] > 1 else ""))
         lines.append(f"| {row['variant']} | {row['runs']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Variant `b` against `a` on one metric over seeds (Welch's two-sample t-test).
+
+    Attributes:
+        difference: mean of `b` minus mean of `a`.
+        p_value: two-sided p-value of the difference (NaN where both spreads are zero).
+        detectable: the smallest difference of means these seeds call significant at the
+            test's level, the half-width of the difference's confidence interval: an effect
+            below it cannot be told from the seed spread.
+    """
+
+    difference: float
+    p_value: float
+    detectable: float
+
+
+def welch_test(a, b, alpha=0.05):
+    """`Comparison` of two samples (each variant's per-seed values, 2 or more of each), or of
+    two `(mean, standard deviation, count)` summaries as papers and records report them."""
+    def summary(x):
+        if isinstance(x, tuple):
+            return x
+        if len(x) < 2:
+            raise ValueError(f"{len(x)} value(s): Welch's test needs 2 or more runs of each")
+        return statistics.fmean(x), statistics.stdev(x), len(x)
+
+    (mean_a, sd_a, n_a), (mean_b, sd_b, n_b) = summary(a), summary(b)
+    if min(n_a, n_b) < 2:
+        raise ValueError(f"counts {n_a} and {n_b}: Welch's test needs 2 or more runs of each")
+    va, vb = sd_a ** 2 / n_a, sd_b ** 2 / n_b
+    difference = mean_b - mean_a
+    if va + vb == 0:
+        return Comparison(difference, math.nan, 0.0)
+    df = (va + vb) ** 2 / (va ** 2 / (n_a - 1) + vb ** 2 / (n_b - 1))
+    se = math.sqrt(va + vb)
+    return Comparison(difference, float(2 * stats.t.sf(abs(difference) / se, df)),
+                      float(stats.t.ppf(1 - alpha / 2, df) * se))
+
+
+def compare(results, metric="test_accuracy", alpha=0.05):
+    """Every other variant against the first (the recipe's baseline) on `metric`: a list of
+    `(variant, Comparison)`, empty when the variants were run with fewer than 2 seeds or do not
+    report `metric`."""
+    by_variant = {}
+    for r in results:
+        if isinstance(r.get(metric), (int, float)):
+            by_variant.setdefault(r["variant"], []).append(r[metric])
+    values = list(by_variant.values())
+    if len(values) < 2 or min(map(len, values)) < 2:
+        return []
+    baseline = values[0]
+    return [(variant, welch_test(baseline, found, alpha))
+            for variant, found in list(by_variant.items())[1:]]
+
+
+def format_comparison(rows, metric="test_accuracy", baseline="the first variant", alpha=0.05):
+    """Lines of `compare` rows: the difference, its p-value and the smallest significant one."""
+    return [f"{variant} - {baseline}, {metric}: {c.difference:+.4g} (Welch p = {c.p_value:.2g}; "
+            f"these seeds resolve differences of {c.detectable:.2g} or more at {alpha:.0%})"
+            for variant, c in rows]
 
 
 def compute_points(recipes, *, runs_dir="runs", metric="test_accuracy"):

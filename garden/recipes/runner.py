@@ -293,10 +293,13 @@ def train(recipe, *, runs_dir="runs", export_dir="saved_models", fresh=False):
     finally:
         distribute.finish(engine)
     table = results.format_table(results.summarize(run_results))
+    metric = recipe.get("compare", "test_accuracy")
+    comparison = results.format_comparison(
+        results.compare(run_results, metric), metric, baseline=planned[0][0])
     print(f"\n{recipe['name']}" + (f": {recipe['claim']}" if recipe.get("claim") else ""))
-    print(table)
+    print("\n".join([table, *comparison]))
     summary = {"name": recipe["name"], "claim": recipe.get("claim", ""), "results": run_results,
-               "table": table}
+               "table": table, "comparison": comparison}
     if engine.is_chief:
         write_text(Path(runs_dir) / recipe["name"] / "results.json",
                    json.dumps(summary, indent=2))

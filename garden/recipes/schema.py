@@ -28,6 +28,7 @@ SECTIONS = {
     "claim": str,
     "time": str,
     "description": str,
+    "compare": str,
     "seeds": list,
     "model": dict,
     "data": dict,
