@@ -325,6 +325,67 @@ def checkpoints_table(name):
     return lines + [""]
 
 
+MOBILE = ROOT / "docs" / "mobile.json"  # `python -m benchmarks.mobile --docs docs/mobile.json`
+
+
+@functools.cache
+def mobile_report():
+    """The committed mobile report (`benchmarks.mobile`)."""
+    return json.loads(MOBILE.read_text())
+
+
+def mobile_rows(record, with_model=True):
+    """Table lines of one model's record in the mobile report, a row per quantization mode."""
+    lines = []
+    for mode, found in record["modes"].items():
+        gpu = "yes" if found["gpu_compatible"] else (
+            f"no: {found['gpu_first_incompatible'] or 'see the Analyzer'}")
+        cells = [mode, f"{found['size_bytes'] / 1024:,.1f}", str(found["ops"]), gpu,
+                 *(f"{found.get(f'latency_ms_{n}_threads', float('nan')):.3f}" for n in (1, 2))]
+        lines.append("| " + " | ".join([f"`{record['model']}`"] * with_model + cells) + " |")
+    return lines
+
+
+MOBILE_HEADER = "mode | size (KB) | ops | GPU delegate | 1 thread (ms) | 2 threads (ms) |"
+
+
+def mobile_page(report):
+    """The documentation's mobile page: every model's TFLite files from one report."""
+    machine = report["machine"]
+    return "\n".join([
+        "# Mobile report", "",
+        "Every registered model's TFLite files, as mobile model zoos tabulate them: "
+        "`garden.export.tflite` in each quantization mode (int8: full-integer, int8 inputs and "
+        "outputs, calibrated on random inputs), the file's size, its op count, whether TFLite's "
+        "GPU delegate runs every op (`tf.lite.experimental.Analyzer(gpu_compatibility=True)`, "
+        "the first incompatible op named) and its batch-1 latency with LiteRT on the CPU "
+        "(XNNPACK), median over repetitions. Peak memory is not reported: LiteRT's Python "
+        "interpreter does not expose it.", "",
+        f"Generated from `python -m benchmarks.mobile --docs docs/mobile.json`, one run on "
+        f"{machine['cpu']} ({machine['cores']} cores), {report['date']}, "
+        f"{'`build_small()` test instances' if report['small'] else 'full-size models (each builder at its defaults)'}"
+        f", LiteRT {report['versions'].get('ai-edge-litert', '?')}. Absolute times compare "
+        "only within this run on this machine. What each file holds, where it is not the "
+        "whole model: " + ("; ".join(f"`{r['model']}`: {r['network']}" for r in report["records"]
+                                     if r["network"] != r["model"]) or "none") + ".", "",
+        "| model | " + MOBILE_HEADER, "|---" * 7 + "|",
+        *(line for record in report["records"] for line in mobile_rows(record)), ""])
+
+
+def mobile_section(name):
+    """Page lines of model `name`'s files in the mobile report (none where it has no record)."""
+    report = mobile_report()
+    found = [r for r in report["records"] if r["model"] == name]
+    if not found:
+        return []
+    (record,) = found
+    holds = "" if record["network"] == name else f" The file holds {record['network']}."
+    return ["## On a phone", "",
+            f"Its TFLite files at the builder's defaults, from the [mobile report](../mobile.md) "
+            f"({report['machine']['cpu']}, {report['date']}).{holds}", "",
+            "| " + MOBILE_HEADER, "|---" * 6 + "|", *mobile_rows(record, with_model=False), ""]
+
+
 def features_section(name):
     """Page lines on the model's stage features (none where it has none)."""
     patterns = models.get_entry(name).feature_layers
@@ -363,6 +424,7 @@ def model_page(name, paper_slug=None):
     ]
     lines += figures_table([name])
     lines += checkpoints_table(name)
+    lines += mobile_section(name)
     lines += ["## Usage", "", "```python", usage_snippet(name).rstrip(), "```", "",
               *features_section(name),
               f"`garden info {name}` prints the parameters; `garden info {name} --layers` "
@@ -518,6 +580,7 @@ def pages(readme=None):
                     "`pyramid_outputs`); a model page lists the layers they are read from. "
                     "[`deeplab`](deeplab.md) builds on them."]
     out["models/index.md"] = "\n".join(model_index) + "\n"
+    out["mobile.md"] = mobile_page(mobile_report())
     special = [c for n in recipes for c in run_commands(n, recorded) if c != f"garden train {n}"]
     recipe_index = ["# Recipes", "",
                     "Each bundled recipe runs by its name, from any directory:", "", "```bash",

@@ -291,3 +291,18 @@ def test_model_and_paper_pages_show_the_registry_figures(pages):
     assert "| `resnet50` | defaults | multiply-adds | 3.8G (within 2%) |" in pages["papers/resnet.md"]
     assert "| `hrnet_w18_small` | defaults | output shape of `stage4_module1_fuse3_out` | `(7, 7, 128)` |" in (
         pages["papers/hrnet.md"])
+
+
+def test_the_mobile_report_covers_every_model_and_each_page_shows_its_files(pages):
+    """docs/mobile.json (`python -m benchmarks.mobile --docs docs/mobile.json`) has every
+    registered model in the four modes; its page and each model's page show the recorded files."""
+    report = pages_module.mobile_report()
+    recorded = {r["model"]: r for r in report["records"]}
+    assert sorted(recorded) == models.list_models()
+    for name, record in recorded.items():
+        assert list(record["modes"]) == ["float", "float16", "dynamic", "int8"], name
+        size = record["modes"]["int8"]["size_bytes"] / 1024
+        row = [line for line in pages[f"models/{name}.md"].splitlines()
+               if line.startswith("| int8 |")]
+        assert row and f"| {size:,.1f} |" in row[0], name
+        assert f"| `{name}` | int8 | {size:,.1f} |" in pages["mobile.md"]
