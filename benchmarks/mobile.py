@@ -173,6 +173,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", default="results/mobile.json")
     parser.add_argument("--docs", help="also write the report here (docs/mobile.json)")
+    parser.add_argument("--note", default="", help="how the run was made, shown on the page "
+                        "(e.g. what else shared the machine)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the models already in --output and study the rest")
     args = parser.parse_args(argv)
@@ -181,7 +183,7 @@ def main(argv=None):
                if args.resume and output.exists() else [])
     done = {record["model"] for record in studies}
     report = {"machine": machine(), "versions": versions(), "small": args.small,
-              "date": datetime.date.today().isoformat(), "records": studies}
+              "date": datetime.date.today().isoformat(), "note": args.note, "records": studies}
     for name in args.models or models.list_models():
         if name not in done:
             studies.append(study(name, build(name, args.small), repeats=args.repeats))

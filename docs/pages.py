@@ -352,6 +352,11 @@ MOBILE_HEADER = "mode | size (KB) | ops | GPU delegate | 1 thread (ms) | 2 threa
 def mobile_page(report):
     """The documentation's mobile page: every model's TFLite files from one report."""
     machine = report["machine"]
+    instances = ("`build_small()` test instances" if report["small"]
+                 else "full-size models (each builder at its defaults)")
+    note = f" {report['note']}" if report.get("note") else ""
+    holds = "; ".join(f"`{r['model']}`: {r['network']}" for r in report["records"]
+                      if r["network"] != r["model"])
     return "\n".join([
         "# Mobile report", "",
         "Every registered model's TFLite files, as mobile model zoos tabulate them: "
@@ -362,12 +367,10 @@ def mobile_page(report):
         "(XNNPACK), median over repetitions. Peak memory is not reported: LiteRT's Python "
         "interpreter does not expose it.", "",
         f"Generated from `python -m benchmarks.mobile --docs docs/mobile.json`, one run on "
-        f"{machine['cpu']} ({machine['cores']} cores), {report['date']}, "
-        f"{'`build_small()` test instances' if report['small'] else 'full-size models (each builder at its defaults)'}"
-        f", LiteRT {report['versions'].get('ai-edge-litert', '?')}. Absolute times compare "
-        "only within this run on this machine. What each file holds, where it is not the "
-        "whole model: " + ("; ".join(f"`{r['model']}`: {r['network']}" for r in report["records"]
-                                     if r["network"] != r["model"]) or "none") + ".", "",
+        f"{machine['cpu']} ({machine['cores']} cores), {report['date']}, {instances}, LiteRT "
+        f"{report['versions'].get('ai-edge-litert', '?')}.{note} Absolute times compare only "
+        "within this run on this machine. What each file holds, where it is not the whole "
+        f"model: {holds or 'none'}.", "",
         "| model | " + MOBILE_HEADER, "|---" * 7 + "|",
         *(line for record in report["records"] for line in mobile_rows(record)), ""])
 
