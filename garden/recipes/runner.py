@@ -151,9 +151,8 @@ def _export(model, recipe, test_data, train_data, out_dir):
             path = garden_export.saved_model(model, out_dir / "saved_model")
             rows[fmt] = {"path": str(path)}
             continue
-        quantize = None if fmt == "float" else fmt
         path = garden_export.tflite(
-            model, out_dir / f"model_{fmt}.tflite", quantize=quantize,
+            model, out_dir / f"model_{fmt}.tflite", quantize=fmt,
             representative_data=train_data if fmt == "int8" else None,
         )
         verified = garden_export.verify(model, path, test_data)
