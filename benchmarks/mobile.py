@@ -8,7 +8,8 @@ file: its size, its op count, whether TFLite's GPU delegate can run every op
 (`tf.lite.experimental.Analyzer(gpu_compatibility=True)`; the first incompatible op is named),
 and its batch-1 latency with LiteRT (XNNPACK, its default CPU delegate) on 1 and 2 threads,
 interleaved with the float file. It writes `results/mobile.json` (the machine, the versions and
-every record, written after each model: `--resume` skips the models already there); `--docs
+every record, written after each model: `--resume` skips the models already there, and the
+test accuracy of the TFLite files that bundled recipes exported, read from `--runs`); `--docs
 docs/mobile.json` also copies it where the documentation's mobile page and each model's page are
 generated from (docs/pages.py). Peak
 memory is not reported: LiteRT's Python interpreter does not expose it. The harness rows (`rows`)
@@ -33,6 +34,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from benchmarks import _timing
 from garden import export, models
+from garden.recipes import bundled_recipes, load_recipe, variants
 from garden.utils.files import write_text
 
 MODES = ("float", "float16", "dynamic", "int8")
@@ -127,6 +129,27 @@ def study(name, model, modes=MODES, threads=(1, 2), repeats=3):
     return {"model": name, "network": network.description, "modes": records}
 
 
+def recipe_accuracy(runs_dir="runs"):
+    """What quantization costs a trained model: for every run of a bundled recipe that exports
+    TFLite files (`[export]`), found in `runs_dir`, the test accuracy of the Keras model and of
+    each file (`garden.export.verify` on the test split, as `garden train` recorded it)."""
+    rows = []
+    for path in sorted(Path(runs_dir).glob("*/results.json")):
+        summary = json.loads(path.read_text())
+        if summary["name"] not in bundled_recipes():
+            continue
+        model_of = {variant: found["model"]["name"]
+                    for variant, found in variants(load_recipe(summary["name"]))}
+        for result in summary["results"]:
+            files = {fmt: row["accuracy"] for fmt, row in result.get("exports", {}).items()
+                     if "accuracy" in row}
+            if files:
+                rows.append({"recipe": summary["name"], "variant": result["variant"],
+                             "seed": result["seed"], "model": model_of[result["variant"]],
+                             "keras": result["test_accuracy"], **files})
+    return rows
+
+
 def build(name, small):
     keras.utils.set_random_seed(0)
     entry = models.get_entry(name)
@@ -173,6 +196,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", default="results/mobile.json")
     parser.add_argument("--docs", help="also write the report here (docs/mobile.json)")
+    parser.add_argument("--runs", default="runs", help="where `garden train` wrote the runs "
+                        "whose exported files' accuracy the report includes")
     parser.add_argument("--note", default="", help="how the run was made, shown on the page "
                         "(e.g. what else shared the machine)")
     parser.add_argument("--resume", action="store_true",
@@ -183,7 +208,8 @@ def main(argv=None):
                if args.resume and output.exists() else [])
     done = {record["model"] for record in studies}
     report = {"machine": machine(), "versions": versions(), "small": args.small,
-              "date": datetime.date.today().isoformat(), "note": args.note, "records": studies}
+              "date": datetime.date.today().isoformat(), "note": args.note, "records": studies,
+              "accuracy": recipe_accuracy(args.runs)}
     for name in args.models or models.list_models():
         if name not in done:
             studies.append(study(name, build(name, args.small), repeats=args.repeats))

@@ -349,6 +349,17 @@ def mobile_rows(record, with_model=True):
 MOBILE_HEADER = "mode | size (KB) | ops | GPU delegate | 1 thread (ms) | 2 threads (ms) |"
 
 
+ACCURACY_HEADER = "| recipe | variant | seed | Keras | float file | int8 file |"
+
+
+def accuracy_rows(report, name=None, root=""):
+    """Table lines of the report's recipe accuracies (of model `name` only, when given), linking
+    the recipe pages from a page `root` (e.g. "../") below the site's root."""
+    return [f"| [`{r['recipe']}`]({root}recipes/{r['recipe']}.md) | {r['variant']} | {r['seed']} | "
+            + " | ".join(f"{100 * r[k]:.2f}%" if k in r else "-" for k in ("keras", "float", "int8"))
+            + " |" for r in report.get("accuracy", []) if name in (None, r["model"])]
+
+
 def mobile_page(report):
     """The documentation's mobile page: every model's TFLite files from one report."""
     machine = report["machine"]
@@ -372,7 +383,12 @@ def mobile_page(report):
         "within this run on this machine. What each file holds, where it is not the whole "
         f"model: {holds or 'none'}.", "",
         "| model | " + MOBILE_HEADER, "|---" * 7 + "|",
-        *(line for record in report["records"] for line in mobile_rows(record)), ""])
+        *(line for record in report["records"] for line in mobile_rows(record)), "",
+        "## Accuracy after export", "",
+        "Test accuracy of trained models and of their TFLite files, from the bundled recipes "
+        "that export (`[export]`), as `garden train` checked each file with LiteRT on the test "
+        "split: the files above are the builders' defaults, these the recipes' trained "
+        "networks.", "", ACCURACY_HEADER, "|---" * 6 + "|", *accuracy_rows(report), ""])
 
 
 def mobile_section(name):
@@ -383,10 +399,15 @@ def mobile_section(name):
         return []
     (record,) = found
     holds = "" if record["network"] == name else f" The file holds {record['network']}."
-    return ["## On a phone", "",
-            f"Its TFLite files at the builder's defaults, from the [mobile report](../mobile.md) "
-            f"({report['machine']['cpu']}, {report['date']}).{holds}", "",
-            "| " + MOBILE_HEADER, "|---" * 6 + "|", *mobile_rows(record, with_model=False), ""]
+    lines = ["## On a phone", "",
+             f"Its TFLite files at the builder's defaults, from the [mobile report](../mobile.md) "
+             f"({report['machine']['cpu']}, {report['date']}).{holds}", "",
+             "| " + MOBILE_HEADER, "|---" * 6 + "|", *mobile_rows(record, with_model=False), ""]
+    accuracy = accuracy_rows(report, name, root="../")
+    if accuracy:
+        lines += ["Trained by a bundled recipe, the test accuracy of its files:", "",
+                  ACCURACY_HEADER, "|---" * 6 + "|", *accuracy, ""]
+    return lines
 
 
 def features_section(name):

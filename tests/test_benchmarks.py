@@ -64,3 +64,21 @@ def test_a_missing_import_that_is_not_optional_stops_the_run(tmp_path, monkeypat
     monkeypatch.setattr(importlib.import_module("benchmarks.landscape"), "rows", broken)
     with pytest.raises(ModuleNotFoundError, match="garden.no_such_module"):
         aggregator.main(["--tiny", "--only", "landscape", "--out", str(tmp_path / "b.json")])
+
+
+def test_mobile_report_reads_the_accuracy_of_the_files_recipes_exported(tmp_path):
+    from benchmarks import mobile
+
+    runs = [{"variant": variant, "seed": 0, "test_accuracy": 0.97,
+             "exports": {"float": {"accuracy": 0.97, "kind": "float32"},
+                         "int8": {"accuracy": 0.96, "kind": "int8"}, "saved_model": {}}}
+            for variant in ("v1_0", "v1_1")]
+    runs.append({"variant": "v1_0", "seed": 1, "test_accuracy": 0.5})  # exported nothing
+    for name, results in (("squeezenet_digits", runs), ("not_bundled", runs)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps({"name": name,
+                                                                  "results": results}))
+    assert mobile.recipe_accuracy(tmp_path) == [
+        {"recipe": "squeezenet_digits", "variant": variant, "seed": 0, "model": model,
+         "keras": 0.97, "float": 0.97, "int8": 0.96}
+        for variant, model in (("v1_0", "squeezenet1_0"), ("v1_1", "squeezenet1_1"))]
