@@ -139,6 +139,40 @@ def test_mixup_mixes_images_and_labels_alike_with_beta_weights():
     np.testing.assert_array_equal(np.stack([m[0] for m in mixed]), np.stack([m[0] for m in again]))
 
 
+def shifted(image, dy, dx):
+    """`image` moved down `dy` and right `dx` pixels, zeros where it uncovers the border."""
+    out = np.zeros_like(image)
+    h, w = image.shape[:2]
+    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        image[max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def test_augmented_copies_shift_each_copy_of_each_example():
+    images, labels = arrays(transforms.augmented_copies(3, max_shift=1, seed=4)(dataset()))
+    assert len(images) == 3 * 60
+    # All examples in order, then all again: copy c of example i is at c * 60 + i.
+    np.testing.assert_array_equal(labels, np.tile(LABELS, 3))
+    moves = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    found = []
+    for index, image in enumerate(images):
+        original = IMAGES[index % 60]
+        found.append([m for m in moves if np.array_equal(image, shifted(original, *m))])
+        assert len(found[-1]) == 1, f"copy {index} is not a shift of its example by <= 1 pixel"
+    assert len({tuple(m[0]) for m in found}) == 9
+    again, _ = arrays(transforms.augmented_copies(3, max_shift=1, seed=4)(dataset()))
+    other, _ = arrays(transforms.augmented_copies(3, max_shift=1, seed=5)(dataset()))
+    np.testing.assert_array_equal(images, again)
+    assert np.any(images != other)
+    plain, _ = arrays(transforms.augmented_copies(2, max_shift=0)(dataset()))
+    np.testing.assert_array_equal(plain, np.concatenate([IMAGES, IMAGES]))
+
+
+def test_augmented_copies_need_a_shift_below_half_the_image():
+    with pytest.raises(ValueError, match="max_shift=2 is not allowed for 4x4 images"):
+        transforms.augmented_copies(2, max_shift=2)(dataset())
+
+
 @pytest.mark.parametrize(
     "build, message",
     [
@@ -147,6 +181,9 @@ def test_mixup_mixes_images_and_labels_alike_with_beta_weights():
         (lambda: transforms.mixup(0.0, 10), "alpha=0.0"),
         (lambda: transforms.step_imbalance([3], ratio=0.5), "ratio=0.5"),
         (lambda: transforms.oversample(seed="a"), "seed='a'"),
+        (lambda: transforms.augmented_copies(0), "copies=0"),
+        (lambda: transforms.augmented_copies(2, max_shift=-1), "max_shift=-1"),
+        (lambda: transforms.augmented_copies(2, max_shift=1.5), "max_shift=1.5"),
     ],
 )
 def test_bad_arguments_are_named(build, message):

@@ -1,5 +1,5 @@
-"""Seeded `tf.data` transforms: mixup, the corruptions of "rethinking generalization", and
-class-imbalance resampling.
+"""Seeded `tf.data` transforms: mixup, the corruptions of "rethinking generalization",
+class-imbalance resampling, and enlarging a training set with shifted copies.
 
 Each function here is a factory: it takes the transform's arguments and returns a callable from
 a `tf.data.Dataset` to a `tf.data.Dataset`, which `garden.data.load(..., transforms=[...],
@@ -9,7 +9,8 @@ batch_transforms=[...])` applies and a recipe names in its `[data]` table, e.g.
 - `transforms` see unbatched `(image, label)` examples, after decoding and before cache,
   shuffle and batch, so a corruption is drawn once and stays fixed across epochs (as Zhang et
   al. fix theirs): `random_labels`, `shuffled_pixels`, `random_pixels`, `gaussian`,
-  `step_imbalance`, `oversample`, `undersample`, `per_class`, `scale_pixels`.
+  `step_imbalance`, `oversample`, `undersample`, `per_class`, `scale_pixels`,
+  `augmented_copies`.
 - `batch_transforms` see batches: `mixup`.
 
 Randomness is stateless: what happens to example `i` depends only on `seed` and `i` (its
@@ -293,6 +294,57 @@ def per_class(count, seed=0):
     """
     check_int("count", count)
     return _class_resampling(seed, lambda ranks, size: (ranks < count).astype(np.int64))
+
+
+def augmented_copies(copies, max_shift=1, seed=0):
+    """Enlarges a dataset `copies` times: every copy of every image randomly translated.
+
+    The dataset is repeated `copies` times (all examples, then all again, so that a shuffle
+    buffer smaller than the result still mixes different examples) and each of the
+    `copies * n` images is shifted by a whole number of pixels drawn uniformly from
+    `[-max_shift, max_shift]` on each axis, filling the uncovered border with zeros. The shifts
+    are drawn once and stay fixed across epochs, so an epoch is `copies` times longer: e.g. a
+    training set large enough for minibatches of a thousand on the 1,437 digits.
+
+    Args:
+        copies: int. Copies of each example, >= 1.
+        max_shift: int. Largest shift in pixels along each axis, >= 0 (0: plain copies).
+            Defaults to 1.
+        seed: int. Seed of the shifts. Defaults to 0.
+
+    Returns:
+        A transform of unbatched `(image, label)` datasets with fixed image shape.
+
+    Example:
+    >>> data = tf.data.Dataset.from_tensor_slices((tf.ones((10, 8, 8, 1)), tf.range(10)))
+    >>> int(augmented_copies(20, max_shift=1)(data).cardinality())
+    200
+    """
+    copies = check_int("copies", copies)
+    max_shift = check_int("max_shift", max_shift, minimum=0)
+    _check_seed(seed)
+
+    def transform(dataset):
+        height, width, channels = _image_shape(dataset)
+        if 2 * max_shift >= min(height, width):
+            raise ValueError(f"max_shift={max_shift} is not allowed for {height}x{width} images: "
+                             f"use a shift below half the image's side.")
+        border = [[max_shift, max_shift], [max_shift, max_shift], [0, 0]]
+
+        def shift(index, example):
+            image, label = example
+            key = _example_seeds(seed, index, 1)[0]
+            dy, dx = tf.unstack(tf.random.stateless_uniform(
+                [2], key, -max_shift, max_shift + 1, dtype=tf.int32))
+            # out[y, x] = image[y - dy, x - dx], zero where that falls outside the image.
+            padded = tf.pad(image, border)
+            image = tf.slice(padded, [max_shift - dy, max_shift - dx, 0],
+                             [height, width, channels])
+            return image, label
+
+        return dataset.repeat(copies).enumerate().map(shift)
+
+    return transform
 
 
 def scale_pixels(factor):

@@ -48,11 +48,18 @@ def arrays(dataset):
     return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
 
 
-def variant_dirs(run):
-    """`(recipe_dir, {variant: run directory})`: the first seed of every variant of this recipe
-    run so far, for figures that compare the variants."""
+def variant_seed_dirs(run):
+    """`(recipe_dir, {variant: [run directories]})`: every seed of every variant of this recipe
+    run so far, for figures that compare the variants over their seeds."""
     recipe_dir = run.run_dir.parent.parent
     found = {}
     for seed_dir in sorted(recipe_dir.glob("*/seed*")):
-        found.setdefault(seed_dir.parent.name, seed_dir)
+        found.setdefault(seed_dir.parent.name, []).append(seed_dir)
     return recipe_dir, found
+
+
+def variant_dirs(run):
+    """`(recipe_dir, {variant: run directory})`: the first seed of every variant of this recipe
+    run so far, for figures that compare the variants."""
+    recipe_dir, found = variant_seed_dirs(run)
+    return recipe_dir, {variant: dirs[0] for variant, dirs in found.items()}
