@@ -5,8 +5,10 @@ import importlib.util
 import io
 import json
 import os
+import select
 import subprocess
 import sys
+import tempfile
 
 import keras
 import numpy as np
@@ -20,17 +22,70 @@ requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# The process that runs `run_script`'s scripts on one backend, one per backend and test
+# process: a new process would cost seconds of imports (Keras, JAX, garden) per script. It runs
+# each request (a JSON line: script, args, working directory) in a fresh namespace, and replies
+# on its own copy of stdout with a JSON line `[status, stdout, stderr]`.
+_SERVER = """
+import contextlib, io, json, os, sys, traceback
+import keras
+replies = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)  # what C code prints cannot corrupt the replies
+for line in sys.stdin:
+    request = json.loads(line)
+    os.chdir(request["cwd"])
+    sys.argv = ["-c", *request["args"]]
+    out, err, status = io.StringIO(), io.StringIO(), 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            exec(compile(request["script"], "<string>", "exec"), {"__name__": "__main__"})
+        except SystemExit as exit:  # as the interpreter maps it to an exit status
+            if exit.code is not None and not isinstance(exit.code, int):
+                print(exit.code, file=sys.stderr)
+            status = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+    keras.backend.clear_session()
+    replies.write(json.dumps([status, out.getvalue(), err.getvalue()]) + "\\n")
+    replies.flush()
+"""
+_servers = {}
+
+
 def run_script(script, *args, backend="jax", timeout=600):
-    """Runs the Python `script` (with `args` as sys.argv[1:]) on Keras `backend` in a new process
-    (a backend is fixed per process), garden and tests importable; returns the
-    `subprocess.CompletedProcess`, output captured as text. JAX runs on the CPU with XLA's
-    optimisations off: compiling them costs more than these tiny models run."""
-    env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu",
-               TF_CPP_MIN_LOG_LEVEL="3",
-               XLA_FLAGS="--xla_backend_optimization_level=0 "
-                         "--xla_llvm_disable_expensive_passes=true")
-    return subprocess.run([sys.executable, "-c", script, *map(str, args)], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    """Runs the Python `script` (with `args` as sys.argv[1:]) on Keras `backend` (fixed per
+    process) in this test process's script server for that backend, as `python -c script args`
+    in the current directory would, garden and tests importable, in a fresh namespace after
+    `keras.backend.clear_session()`; returns a `subprocess.CompletedProcess`, output captured as
+    text (a server that dies answers its exit status and its stderr). A script that changes a
+    process-wide setting (`keras.config.set_floatx`, say) restores it. JAX runs on the CPU with
+    XLA's optimisations off: compiling them costs more than these tiny models run."""
+    server = _servers.get(backend)
+    if server is None or server.poll() is not None:
+        env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu",
+                   TF_CPP_MIN_LOG_LEVEL="3",
+                   XLA_FLAGS="--xla_backend_optimization_level=0 "
+                             "--xla_llvm_disable_expensive_passes=true")
+        log = tempfile.TemporaryFile()
+        server = _servers[backend] = subprocess.Popen(
+            [sys.executable, "-c", _SERVER], env=env, text=True, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=log)
+        server.log = log
+    command = [sys.executable, "-c", script, *map(str, args)]
+    request = {"script": script, "args": command[3:], "cwd": os.getcwd()}
+    server.stdin.write(json.dumps(request) + "\n")
+    server.stdin.flush()
+    if not select.select([server.stdout], [], [], timeout)[0]:
+        server.kill()
+        server.wait()
+        raise subprocess.TimeoutExpired(command, timeout)
+    reply = server.stdout.readline()
+    if not reply:  # the server died
+        server.log.seek(0)
+        return subprocess.CompletedProcess(command, server.wait(), "",
+                                           server.log.read().decode(errors="replace"))
+    return subprocess.CompletedProcess(command, *json.loads(reply))
 
 
 @contextlib.contextmanager
