@@ -71,3 +71,39 @@ def test_large_minibatch_warmup_short(tmp_path, monkeypatch):
     assert constant[4] < 0.05 and constant[5] > 0.5
     assert gradual[-1] < 0.05
     assert (tmp_path / "runs" / recipe["name"] / "accuracy.png").exists()
+
+
+def test_large_minibatch_warmup_rates_and_steps_follow_the_paper():
+    """large_minibatch_warmup_digits' optimizers, from its own data: batch 1024 runs at
+    linear_scaling(0.1, 1024, 32) (Goyal et al.'s rule), warmup lasts 5 epochs from the small
+    batch's rate, and the rate drops tenfold at epochs 8 and 11 at either batch size."""
+    import math
+
+    from garden.schedules import linear_scaling
+
+    by_name = dict(recipes.variants(recipes.load_recipe("large_minibatch_warmup_digits")))
+    (copies,) = [t["copies"] for t in by_name["batch_32"]["data"]["transforms"]
+                 if t["name"] == "augmented_copies"]
+    examples = 1437 * copies  # the digits' training split, enlarged
+
+    def schedule(variant):
+        rate = by_name[variant]["train"]["optimizer"]["config"]["learning_rate"]
+        steps = math.ceil(examples / by_name[variant]["data"]["batch_size"])
+        return rate, steps
+
+    def decays(config, boundaries, values):
+        return config["boundaries"] == boundaries and config["values"] == pytest.approx(values)
+
+    rate, steps = schedule("batch_32")
+    assert decays(rate["config"], [8 * steps, 11 * steps], [0.1, 0.01, 0.001])
+    scaled = linear_scaling(0.1, 1024, 32)
+    rate, steps = schedule("batch_1024_no_warmup")
+    assert steps == 23
+    assert decays(rate["config"], [8 * steps, 11 * steps], [scaled, scaled / 10, scaled / 100])
+    rate, _ = schedule("batch_1024_gradual_warmup")
+    assert rate["config"]["warmup_steps"] == 5 * steps and rate["config"]["initial_lr"] == 0.1
+    assert decays(rate["config"]["schedule"]["config"], [8 * steps, 11 * steps],
+                  [scaled, scaled / 10, scaled / 100])
+    rate, _ = schedule("batch_1024_constant_warmup")
+    assert decays(rate["config"], [5 * steps, 8 * steps, 11 * steps],
+                  [0.1, scaled, scaled / 10, scaled / 100])

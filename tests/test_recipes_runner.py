@@ -196,6 +196,20 @@ def test_each_variant_is_compared_with_the_first_by_welchs_test():
         recipes.welch_test([0.9], [0.8, 0.7])
 
 
+def test_train_prints_the_comparison_and_names_a_metric_no_run_reports(tiny_recipe, dirs):
+    recipe = {**tiny_recipe(), "seeds": [0, 1], "compare": "test_acuracy",
+              "variants": {"narrow": {}, "wide": {"model": {"width": 32}}}}
+    typo = recipes.train(recipe, **dirs)
+    assert typo["comparison"] == [
+        "compare = 'test_acuracy': no run reports it; the runs report parameters, "
+        "test_accuracy, test_loss, train_seconds"]
+    # The key reads the results: the runs are reused, and compared on the metric named.
+    summary = recipes.train({**recipe, "compare": "test_accuracy"}, **dirs)
+    assert summary["results"] == typo["results"]
+    assert summary["comparison"] == recipes.format_comparison(
+        recipes.compare(typo["results"]), baseline="narrow")
+
+
 def test_garden_training_is_gone_with_a_pointer():
     with pytest.raises(ImportError, match="garden.training has moved to garden.recipes"):
         import garden.training  # noqa: F401

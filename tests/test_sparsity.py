@@ -604,8 +604,7 @@ def _tfmot_signatures():
     """tfmot.sparsity.keras's public signatures, read from its source without importing it (the
     import would switch this process to legacy Keras): name -> [(parameter, default source)]."""
     package = importlib.util.find_spec("tensorflow_model_optimization")
-    if package is None:
-        pytest.skip("tensorflow-model-optimization (a test dependency) is not installed")
+    assert package is not None, "tensorflow-model-optimization, a test dependency, is missing"
     root = os.path.dirname(package.origin)
     api = open(os.path.join(root, "python/core/api/sparsity/keras/__init__.py")).read()
     signatures = {}

@@ -25,7 +25,7 @@ from garden.recipes.procedures import procedure
 from garden.utils.files import atomic_path, write_text
 
 # Keys that describe a recipe without changing what a run computes.
-UNKEYED = ("seeds", "paper", "claim", "time", "description")
+UNKEYED = ("seeds", "paper", "claim", "time", "description", "compare")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -295,6 +295,11 @@ def train(recipe, *, runs_dir="runs", export_dir="saved_models", fresh=False):
     metric = recipe.get("compare", "test_accuracy")
     comparison = results.format_comparison(
         results.compare(run_results, metric), metric, baseline=planned[0][0])
+    if "compare" in recipe and not any(metric in r for r in run_results):
+        reported = sorted({k for r in run_results for k, v in r.items()
+                           if isinstance(v, (int, float)) and k != "seed"})
+        comparison = [f"compare = {metric!r}: no run reports it; the runs report "
+                      f"{', '.join(reported)}"]
     print(f"\n{recipe['name']}" + (f": {recipe['claim']}" if recipe.get("claim") else ""))
     print("\n".join([table, *comparison]))
     summary = {"name": recipe["name"], "claim": recipe.get("claim", ""), "results": run_results,
