@@ -22,9 +22,9 @@ def by_variant(summary):
 
 
 def fused_and_single_step_weights(steps=3, batch=16):
-    """The weights of two identical tiny WGAN-GPs (2 critic updates per generator update) after
-    `steps` updates on the same batches: by `fused_steps` in one call, and by Keras'
-    `train_on_batch` once per batch, run eagerly."""
+    """`(fused, single, initial)`: the weights of two identical tiny WGAN-GPs (2 critic updates
+    per generator update) after `steps` updates on the same batches, by `fused_steps` in one
+    call and by Keras' `train_on_batch` once per batch, run eagerly; and their initial weights."""
     from garden.recipes.procedures.adversarial import fused_steps
 
     points = ring.sample_ring(steps * batch)[0]
@@ -36,33 +36,41 @@ def fused_and_single_step_weights(steps=3, batch=16):
         # SGD: Adam's first steps are +-lr for any gradient, so rounding near 0 would flip them.
         gan.compile(generator_optimizer="sgd", discriminator_optimizer="sgd",
                     run_eagerly=not fused)
+        initial = [np.asarray(w) for w in gan.weights]
         if fused:
             fused_steps(gan, steps)(points.reshape(steps, batch, 2))
         else:
             for batch_points in np.split(points, steps):
                 gan.train_on_batch(batch_points)
         trained.append([np.asarray(w) for w in gan.weights])
-    return trained
+    return (*trained, initial)
+
+
+def rounding_over_change(fused, single, initial):
+    """The largest fused-vs-single difference of any weight, over how far training moved that
+    weight. float32 rounding of the graph against eager code, amplified over the steps, stays
+    below 0.03 (4e-7 typically); a missed or repeated update moves a weight by a sizeable part of
+    its change. An absolute tolerance failed on another CPU's kernels."""
+    return max(float(np.abs(a - b).max() / np.abs(b - i).max())
+               for a, b, i in zip(fused, single, initial))
 
 
 def test_fused_steps_equal_single_steps():
-    fused, single = fused_and_single_step_weights()
+    fused, single, initial = fused_and_single_step_weights()
     assert len(fused) == len(single)
-    for a, b in zip(fused, single):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert rounding_over_change(fused, single, initial) < 0.05
 
 
 @pytest.mark.slow
 def test_fused_steps_equal_single_steps_on_jax():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    script = ("import numpy as np; from tests.test_generative_recipes import *; "
-              "fused, single = fused_and_single_step_weights(); "
-              "print(max(float(np.abs(a - b).max()) for a, b in zip(fused, single)))")
+    script = ("from tests.test_generative_recipes import *; "
+              "print(rounding_over_change(*fused_and_single_step_weights()))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
                                    PYTHONPATH=root), timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert float(done.stdout.split()[-1]) < 1e-5
+    assert float(done.stdout.split()[-1]) < 0.05
 
 
 def test_ring_coverage_procedure(tiny_recipe, tmp_path):
